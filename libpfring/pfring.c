@@ -74,11 +74,11 @@ static int init_rules(pfring *ring)
 	u_int32_t *buckets;
 
 	rs->wc.rules = calloc(PFRING_MAX_WC_RULES, sizeof(*rs->wc.rules));
-	rules = calloc(PFRING_HT_INITIAL, sizeof(*rules));
-	buckets = calloc(PFRING_HT_INITIAL, sizeof(*buckets));
+	rules = pfring_table_alloc(PFRING_HT_INITIAL * sizeof(*rules));
+	buckets = pfring_table_alloc(PFRING_HT_INITIAL * sizeof(*buckets));
 	if (!rs->wc.rules || !rules || !buckets) {
-		free(rules);
-		free(buckets);
+		pfring_table_free(rules, PFRING_HT_INITIAL * sizeof(*rules));
+		pfring_table_free(buckets, PFRING_HT_INITIAL * sizeof(*buckets));
 		return -1;
 	}
 	rs->wc.max = PFRING_MAX_WC_RULES;
@@ -93,8 +93,13 @@ static void free_ring(pfring *ring)
 	if (ring->cfg.bpf_set)
 		pcap_freecode(&ring->cfg.bpf);
 	free(ring->cfg.rules.wc.rules);
-	free(ring->cfg.rules.ht.rules);
-	free(ring->cfg.rules.ht.buckets);
+	pfring_table_free(ring->cfg.rules.ht.rules,
+			  ring->cfg.rules.ht.capacity *
+				  sizeof(*ring->cfg.rules.ht.rules));
+	/* Buckets are allocated one per entry (a power of two). */
+	pfring_table_free(ring->cfg.rules.ht.buckets,
+			  ring->cfg.rules.ht.capacity *
+				  sizeof(*ring->cfg.rules.ht.buckets));
 	pthread_mutex_destroy(&ring->lock);
 	free(ring->device_name);
 	free(ring);

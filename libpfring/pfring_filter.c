@@ -390,12 +390,12 @@ static int htable_grow(pfring *ring)
 {
 	struct pfr_htable *old = &ring->cfg.rules.ht, grown;
 	pfr_u32 cap = old->capacity * 2, i;
-	struct pfr_hrule *rules = calloc(cap, sizeof(*rules));
-	pfr_u32 *buckets = calloc(cap, sizeof(*buckets));
+	struct pfr_hrule *rules = pfring_table_alloc(cap * sizeof(*rules));
+	pfr_u32 *buckets = pfring_table_alloc(cap * sizeof(*buckets));
 
 	if (rules == NULL || buckets == NULL) {
-		free(rules);
-		free(buckets);
+		pfring_table_free(rules, cap * sizeof(*rules));
+		pfring_table_free(buckets, cap * sizeof(*buckets));
 		return pfring_error(ring, PF_RING_ERROR_NOT_ENOUGH_MEMORY,
 				    "no memory for %u hash rules", cap);
 	}
@@ -403,8 +403,8 @@ static int htable_grow(pfring *ring)
 	for (i = 0; i < old->capacity; i++)
 		if (old->rules[i].in_use)
 			pfr_htable_add(&grown, &old->rules[i]);
-	free(old->rules);
-	free(old->buckets);
+	pfring_table_free(old->rules, old->capacity * sizeof(*old->rules));
+	pfring_table_free(old->buckets, old->capacity * sizeof(*old->buckets));
 	*old = grown;
 	return 0;
 }

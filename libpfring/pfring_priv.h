@@ -173,5 +173,8 @@ int pfring_ifindex(const char *ifname);              /* 0 if none */
 int pfring_split_queue(const char *dev, char *ifname, size_t len,
 		       int *queue);                   /* "eth0@2" */
 u_int8_t pfring_sysfs_rx_queues(const char *ifname); /* /sys count, >= 1 */
+/* Zeroed memory for rule tables, on huge pages when large. */
+void *pfring_table_alloc(size_t size);
+void pfring_table_free(void *p, size_t size);
 
 #endif /* PFRING_PRIV_H */

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "pfring_priv.h"
 
@@ -60,4 +61,28 @@ u_int8_t pfring_sysfs_rx_queues(const char *ifname)
 	if (n == 0)
 		return 1;
 	return n > 255 ? 255 : (u_int8_t)n;
+}
+
+/*
+ * Rule tables are read at random, one entry per packet: on 2 MiB pages a
+ * lookup in a large table costs a cache miss instead of a cache miss plus
+ * a TLB miss (tests/bench/filter_bench measures both). mmap gives zeroed
+ * memory, as the tables need.
+ */
+void *pfring_table_alloc(size_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return NULL;
+	if (size >= (2u << 20))
+		madvise(p, size, MADV_HUGEPAGE);
+	return p;
+}
+
+void pfring_table_free(void *p, size_t size)
+{
+	if (p != NULL)
+		munmap(p, size);
 }
