@@ -14,7 +14,6 @@
  *                             in an eBPF socket filter
  *   "pcap:FILE"               replay a pcap file through the same API
  *   "multi:eth0;eth1@1"       one handle over several devices
- *   "host:eth0"               (in a guest) the host's eth0 via vPF_RING
  */
 #ifndef PFRING_H
 #define PFRING_H

@@ -85,7 +85,7 @@ static void usage(void)
 	       "Send synthetic UDP packets, or a pcap file, through a PF_RING "
 	       "device.\n"
 	       "\n"
-	       "  -i <device>   device to send through (eth0, host:eth0, ...)\n"
+	       "  -i <device>   device to send through (eth0, multi:a;b, ...)\n"
 	       "  -f <file>     send the packets of this pcap file\n"
 	       "  -l <len>      synthetic frame length without CRC, %d..MTU+14 "
 	       "(default %d)\n"
