@@ -101,17 +101,17 @@ $(O)/bin/%: $(O)/libpfring/examples/%.o $(TOOL_COMMON) $(SHLIB)
 # Unit suites link the static library (they test internals too).
 $(O)/tests/unit/%: tests/unit/%.c $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -fvisibility=default -Itests/unit $< -o $@ $(LDFLAGS) \
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -fvisibility=default -Itests/unit $< -o $@ $(LDFLAGS) \
 		$(STLIB) $(shell $(PKG_CONFIG) --libs check) $(LIBS) -lm
 
 $(O)/tests/progs/%: tests/netns/progs/%.c $(SHLIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) $< -o $@ $(LDFLAGS) -L$(O)/lib -lpfring $(LIBS) \
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) -L$(O)/lib -lpfring $(LIBS) \
 		-Wl,-rpath,'$$ORIGIN/../../lib'
 
 $(O)/tests/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -fvisibility=default $< -o $@ $(LDFLAGS) $(STLIB) $(LIBS) -lm
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -fvisibility=default $< -o $@ $(LDFLAGS) $(STLIB) $(LIBS) -lm
 
 check: $(UNIT_BIN)
 	@fail=0; for t in $(UNIT_BIN); do CK_FORK=yes $$t || fail=1; done; exit $$fail
