@@ -1,0 +1,155 @@
+# shellcheck shell=bash
+# bench_lib.sh - shared by capture.sh and ebpf_rules.sh (source it): two
+# network namespaces joined by one veth pair, CPU pinning, a pfsend burst
+# timed for CPU, a capture program started in the background, and the
+# parsing of both programs' output. Call bench_setup once; it installs the
+# traps that kill the capture and delete the namespaces on any exit.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+B=${BUILD:-$ROOT/build}
+GEN_CPU=0
+CAP_CPU=1
+FLOWS=1000
+IDLE_MS=2500
+NS=vpfrbench$$
+TMP=
+CAP_PID=
+PIN_GEN=
+PIN_CAP=
+
+die() {
+	echo "$(basename "$0"): $*" >&2
+	exit 1
+}
+
+bench_cleanup() {
+	if [ -n "$CAP_PID" ]; then kill "$CAP_PID" 2>/dev/null || true; fi
+	wait 2>/dev/null || true
+	ip netns del "${NS}g" 2>/dev/null || true
+	ip netns del "${NS}c" 2>/dev/null || true
+	if [ -n "$TMP" ]; then rm -rf "$TMP"; fi
+}
+
+# Two namespaces with IPv6 off (no stray packet spoils a count), joined by
+# veth gen0 <-> cap0.
+setup_net() {
+	local n
+	for n in g c; do
+		ip netns add "$NS$n"
+		ip netns exec "$NS$n" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+			net.ipv6.conf.default.disable_ipv6=1
+	done
+	ip -n "${NS}g" link add gen0 type veth peer name cap0 netns "${NS}c"
+	ip -n "${NS}g" link set gen0 up
+	ip -n "${NS}c" link set cap0 up
+}
+
+# Pinning: "taskset -c N" when two CPUs are online, nothing otherwise.
+setup_pinning() {
+	if [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+		PIN_GEN="taskset -c $GEN_CPU"
+		PIN_CAP="taskset -c $CAP_CPU"
+	else
+		GEN_CPU=none
+		CAP_CPU=none
+	fi
+}
+
+bench_setup() {
+	[ "$(id -u)" = 0 ] || die "needs root (network namespaces)"
+	[ -x "$B/bin/pfsend" ] || die "$B/bin/pfsend missing: make tools"
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+	TMP=$(mktemp -d /tmp/vpfr-bench.XXXXXX)
+	setup_net
+	setup_pinning
+}
+
+# Packets the veth pair itself dropped (before any socket saw them).
+if_drops() {
+	local tx rx
+	tx=$(ip netns exec "${NS}g" cat /sys/class/net/gen0/statistics/tx_dropped)
+	rx=$(ip netns exec "${NS}c" cat /sys/class/net/cap0/statistics/rx_dropped)
+	echo $((tx + rx))
+}
+
+# try_start_capture WAIT_S PROGRAM ARGS...: run a capture program on cap0
+# in the background; 0 once it says "ready" (within WAIT_S seconds), 1 if
+# it exited or timed out first (its stderr is in $TMP/cap.err).
+try_start_capture() {
+	local wait_s=$1
+	shift
+	# shellcheck disable=SC2086
+	ip netns exec "${NS}c" $PIN_CAP "$@" -i cap0 -t "$IDLE_MS" \
+		>"$TMP/cap.out" 2>"$TMP/cap.err" &
+	CAP_PID=$!
+	for _ in $(seq 1 $((wait_s * 20))); do
+		grep -q '^ready' "$TMP/cap.out" && return 0
+		kill -0 "$CAP_PID" 2>/dev/null || break
+		sleep 0.05
+	done
+	kill "$CAP_PID" 2>/dev/null || true
+	wait "$CAP_PID" 2>/dev/null || true
+	CAP_PID=
+	return 1
+}
+
+# start_capture WAIT_S PROGRAM ARGS...: the same, or die.
+start_capture() {
+	try_start_capture "$@" && return 0
+	sed 's/^/  /' "$TMP/cap.err" >&2
+	die "$(basename "$2") did not start"
+}
+
+# wait_capture: until the capture program has printed its result.
+wait_capture() {
+	wait "$CAP_PID" || true
+	CAP_PID=
+	grep -q '^result' "$TMP/cap.out" && return 0
+	sed 's/^/  /' "$TMP/cap.err" >&2
+	die "the capture printed no result"
+}
+
+# send_burst SIZE RATE PACKETS: one pfsend burst of SIZE-byte frames (CRC
+# included: pfsend sends SIZE - 4), timed for CPU into $TMP/gen.time.
+send_burst() {
+	local TIMEFORMAT='gencpu %U %S'
+	{
+		# shellcheck disable=SC2086
+		time ip netns exec "${NS}g" $PIN_GEN "$B/bin/pfsend" -i gen0 \
+			-n "$3" -l $(($1 - 4)) -F "$FLOWS" -p "$2" -q \
+			>"$TMP/gen.out" 2>"$TMP/gen.err"
+	} 2>"$TMP/gen.time" || {
+		sed 's/^/  /' "$TMP/gen.err" >&2
+		die "pfsend failed"
+	}
+}
+
+# res KEY: KEY=value from the capture's result line
+res() { sed -n "s/^result .*\b$1=\([^ ]*\).*/\1/p" "$TMP/cap.out"; }
+
+gen_sent() { sed -n 's/^pfsend: sent=\([0-9]*\).*/\1/p' "$TMP/gen.out"; }
+
+# pfsend's final average rate ("[average 1'234.56 pps/...")
+gen_pps() {
+	grep 'average' "$TMP/gen.out" | tail -n 1 |
+		sed -n "s/.*\[average \([0-9'.]*\) pps.*/\1/p" | tr -d "'"
+}
+
+# pfsend's user + system CPU seconds (with the kernel's receive work on
+# its CPU: veth delivers in the sender's softirq)
+gen_cpu() { awk '/^gencpu/ { printf "%.3f", $2 + $3 }' "$TMP/gen.time"; }
+
+# loss_pct SENT CAPTURED
+loss_pct() {
+	awk -v s="$1" -v c="$2" \
+		'BEGIN { printf "%.3f", (s > 0 ? 100 * (s - c) / s : 0) }'
+}
+
+rate_name() { if [ "$1" = 0 ]; then echo max; else echo "$1"; fi; }
+
+machine_line() {
+	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\t: //p' \
+		/proc/cpuinfo | head -n 1)), kernel $(uname -r);" \
+		"pfsend on CPU $GEN_CPU, capture on CPU $CAP_CPU"
+}
