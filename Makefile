@@ -56,6 +56,8 @@ BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
 .PHONY: all lib tools tests check test install uninstall clean format fuzz
 # Regenerated every time: it depends on PREFIX and LIBDIR, not on files.
 .PHONY: $(O)/lib/libpfring.pc
+# Keep the tools' objects: make install links them again for LIBDIR.
+.SECONDARY:
 all: lib tools tests
 
 lib: $(SHLIB) $(STLIB) $(O)/lib/libpfring.pc

@@ -437,8 +437,9 @@ static void *watchdog(void *arg)
 
 static void on_packet(u_char *p, struct pfring_pkthdr *h)
 {
-	received++;
+	/* The time first: the watchdog reads received, then last_rx. */
 	last_rx = now_s();
+	received++;
 	if (opt.flows) {
 		pfring_parse_pkt(p, h, 4, 0, 0);
 		count_flow(h);
@@ -455,6 +456,7 @@ static void capture(pfring *ring)
 	u_char *p;
 	int rc;
 
+	last_rx = now_s();
 	pthread_create(&tid, NULL, watchdog, ring);
 	while (!done && (opt.expect == 0 || received < opt.expect)) {
 		p = opt.copy ? buf : NULL;
