@@ -5,27 +5,6 @@
  */
 #include "pfr_rules.h"
 
-/* What each action does: one row per enum pfr_action. */
-#define ACT_STOP     0x01
-#define ACT_FORWARD  0x02
-#define ACT_REFLECT  0x04
-#define ACT_BOUNCE   0x08
-#define ACT_ADD_RULE 0x10
-#define ACT_DEL_RULE 0x20
-
-static const pfr_u8 act_flags[PFR_ACT_MAX + 1] = {
-    [PFR_ACT_FORWARD_STOP] = ACT_STOP | ACT_FORWARD,
-    [PFR_ACT_DROP_STOP] = ACT_STOP,
-    [PFR_ACT_EXEC_CONTINUE] = 0,
-    [PFR_ACT_EXEC_STOP] = ACT_STOP,
-    [PFR_ACT_FORWARD_ADD_RULE_STOP] = ACT_STOP | ACT_FORWARD | ACT_ADD_RULE,
-    [PFR_ACT_FORWARD_DEL_RULE_STOP] = ACT_STOP | ACT_FORWARD | ACT_DEL_RULE,
-    [PFR_ACT_REFLECT_STOP] = ACT_STOP | ACT_REFLECT,
-    [PFR_ACT_REFLECT_CONTINUE] = ACT_REFLECT,
-    [PFR_ACT_BOUNCE_STOP] = ACT_STOP | ACT_BOUNCE,
-    [PFR_ACT_BOUNCE_CONTINUE] = ACT_BOUNCE,
-};
-
 pfr_u32 pfr_pkt_flow_hash(const struct pfr_pkt_info *p, enum pfr_tuple tuple)
 {
 	struct pfr_flow_key k;
@@ -465,38 +444,32 @@ pfr_u32 pfr_htable_purge(struct pfr_htable *t, pfr_u64 now, pfr_u64 idle)
 /* Evaluation */
 
 /* An action outside the table (a rule edited in place) forwards. */
-static pfr_u8 action_flags(pfr_u8 action)
-{
-	return action <= PFR_ACT_MAX ? act_flags[action]
-				     : act_flags[PFR_ACT_FORWARD_STOP];
-}
-
 /* Record one matching rule in @v; returns its action's ACT_* flags. */
 static pfr_u8 verdict_apply(struct pfr_verdict *v, pfr_u8 action,
 			    pfr_u16 rule_id, pfr_s32 reflect_ifindex)
 {
-	pfr_u8 f = action_flags(action);
+	pfr_u8 f = pfr_action_flags(action);
 
 	v->matched = 1;
 	v->rule_id = rule_id;
-	if (f & ACT_REFLECT) {
+	if (f & PFR_ACTF_REFLECT) {
 		v->reflect = 1;
 		v->reflect_ifindex = reflect_ifindex;
 	}
-	if (f & ACT_BOUNCE)
+	if (f & PFR_ACTF_BOUNCE)
 		v->bounce = 1;
-	if (f & ACT_ADD_RULE)
+	if (f & PFR_ACTF_ADD_RULE)
 		v->add_hash_rule = 1;
-	if (f & ACT_DEL_RULE)
+	if (f & PFR_ACTF_DEL_RULE)
 		v->del_hash_rule = 1;
-	if (f & ACT_STOP)
-		v->forward = !!(f & ACT_FORWARD);
+	if (f & PFR_ACTF_STOP)
+		v->forward = !!(f & PFR_ACTF_FORWARD);
 	return f;
 }
 
 static int kept_out(pfr_u8 f)
 {
-	return (f & ACT_STOP) && !(f & ACT_FORWARD);
+	return (f & PFR_ACTF_STOP) && !(f & PFR_ACTF_FORWARD);
 }
 
 /* FORWARD_ADD_RULE / DEL_RULE act on the flow's own hash rule. */
@@ -505,11 +478,11 @@ static void table_effect(struct pfr_ruleset *rs, const struct pfr_pkt_info *p,
 {
 	struct pfr_hrule h;
 
-	if (!(f & (ACT_ADD_RULE | ACT_DEL_RULE)) || !p->ip_version)
+	if (!(f & (PFR_ACTF_ADD_RULE | PFR_ACTF_DEL_RULE)) || !p->ip_version)
 		return;
 	memset(&h, 0, sizeof(h));
 	pfr_hrule_key_from_pkt(&h.key, p);
-	if (f & ACT_DEL_RULE) {
+	if (f & PFR_ACTF_DEL_RULE) {
 		pfr_htable_remove(&rs->ht, &h.key);
 		return;
 	}
@@ -552,7 +525,7 @@ static pfr_u8 eval_wc(struct pfr_ruleset *rs, const struct pfr_pkt_info *p,
 	pfr_u8 f = 0;
 	pfr_u32 i;
 
-	for (i = 0; i < rs->wc.count && !(f & ACT_STOP); i++) {
+	for (i = 0; i < rs->wc.count && !(f & PFR_ACTF_STOP); i++) {
 		r = &rs->wc.rules[i];
 		if (!pfr_wc_rule_match(r, p, pkt, caplen))
 			continue;
@@ -574,8 +547,8 @@ void pfr_ruleset_eval(struct pfr_ruleset *rs, const struct pfr_pkt_info *p,
 
 	memset(v, 0, sizeof(*v));
 	f = eval_hash(rs, p, now, v);
-	if (!(f & ACT_STOP))
+	if (!(f & PFR_ACTF_STOP))
 		f = eval_wc(rs, p, pkt, caplen, now, v);
-	if (!(f & ACT_STOP))
+	if (!(f & PFR_ACTF_STOP))
 		v->forward = rs->default_accept ? 1 : 0;
 }

@@ -38,6 +38,40 @@ enum pfr_action {
 	PFR_ACT_MAX = 9,
 };
 
+/* What an action does (docs/filtering.md, Actions), as flags. */
+#define PFR_ACTF_STOP 0x01     /* stop rule evaluation */
+#define PFR_ACTF_FORWARD 0x02  /* with STOP: deliver; STOP alone: keep out */
+#define PFR_ACTF_REFLECT 0x04
+#define PFR_ACTF_BOUNCE 0x08
+#define PFR_ACTF_ADD_RULE 0x10
+#define PFR_ACTF_DEL_RULE 0x20
+
+/* A switch rather than a table so that the eBPF filter, which includes
+ * this header, can use it too. Unknown actions forward and stop. */
+static inline pfr_u8 pfr_action_flags(pfr_u8 action)
+{
+	switch (action) {
+	case PFR_ACT_DROP_STOP:
+	case PFR_ACT_EXEC_STOP:
+		return PFR_ACTF_STOP;
+	case PFR_ACT_EXEC_CONTINUE:
+		return 0;
+	case PFR_ACT_FORWARD_ADD_RULE_STOP:
+		return PFR_ACTF_STOP | PFR_ACTF_FORWARD | PFR_ACTF_ADD_RULE;
+	case PFR_ACT_FORWARD_DEL_RULE_STOP:
+		return PFR_ACTF_STOP | PFR_ACTF_FORWARD | PFR_ACTF_DEL_RULE;
+	case PFR_ACT_REFLECT_STOP:
+		return PFR_ACTF_STOP | PFR_ACTF_REFLECT;
+	case PFR_ACT_REFLECT_CONTINUE:
+		return PFR_ACTF_REFLECT;
+	case PFR_ACT_BOUNCE_STOP:
+		return PFR_ACTF_STOP | PFR_ACTF_BOUNCE;
+	case PFR_ACT_BOUNCE_CONTINUE:
+		return PFR_ACTF_BOUNCE;
+	}
+	return PFR_ACTF_STOP | PFR_ACTF_FORWARD;
+}
+
 #define PFR_PATTERN_LEN 32
 
 /* A wildcard rule. Zero in a field means "any". */

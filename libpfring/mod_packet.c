@@ -383,44 +383,19 @@ static int stopping(pfring *ring)
 
 /* Reflect and bounce rules (the library's part, docs/filtering.md) */
 
-#define ACT_STOP    0x01
-#define ACT_FORWARD 0x02
-#define ACT_REFLECT 0x04
-#define ACT_BOUNCE  0x08
-
-static u_int8_t action_flags(u_int8_t action)
-{
-	switch (action) {
-	case PFR_ACT_DROP_STOP:
-	case PFR_ACT_EXEC_STOP:
-		return ACT_STOP;
-	case PFR_ACT_EXEC_CONTINUE:
-		return 0;
-	case PFR_ACT_REFLECT_STOP:
-		return ACT_STOP | ACT_REFLECT;
-	case PFR_ACT_REFLECT_CONTINUE:
-		return ACT_REFLECT;
-	case PFR_ACT_BOUNCE_STOP:
-		return ACT_STOP | ACT_BOUNCE;
-	case PFR_ACT_BOUNCE_CONTINUE:
-		return ACT_BOUNCE;
-	}
-	return ACT_STOP | ACT_FORWARD; /* forward, add-rule, del-rule */
-}
-
 static u_int8_t note_action(struct pfr_verdict *v, u_int8_t action,
 			    int32_t reflect_ifindex)
 {
-	u_int8_t f = action_flags(action);
+	u_int8_t f = pfr_action_flags(action);
 
-	if (f & ACT_REFLECT) {
+	if (f & PFR_ACTF_REFLECT) {
 		v->reflect = 1;
 		v->reflect_ifindex = reflect_ifindex;
 	}
-	if (f & ACT_BOUNCE)
+	if (f & PFR_ACTF_BOUNCE)
 		v->bounce = 1;
-	if (f & ACT_STOP)
-		v->forward = !!(f & ACT_FORWARD);
+	if (f & PFR_ACTF_STOP)
+		v->forward = !!(f & PFR_ACTF_FORWARD);
 	return f;
 }
 
@@ -444,12 +419,12 @@ static void reeval(pfring *ring, const struct pfr_pkt_info *info,
 		if (pfr_ebpf_hash_get(priv_of(ring)->ebpf, &k, &h) == 0)
 			f = note_action(v, h.action, h.reflect_ifindex);
 	}
-	for (i = 0; i < l->count && !(f & ACT_STOP); i++) {
+	for (i = 0; i < l->count && !(f & PFR_ACTF_STOP); i++) {
 		if (pfr_wc_rule_match(&l->rules[i], info, pkt, caplen))
 			f = note_action(v, l->rules[i].action,
 					l->rules[i].reflect_ifindex);
 	}
-	if (!(f & ACT_STOP))
+	if (!(f & PFR_ACTF_STOP))
 		v->forward = ring->cfg.rules.default_accept;
 }
 
@@ -811,7 +786,7 @@ static int filter_attach(pfring *ring)
 
 static int transmits(u_int8_t action)
 {
-	return (action_flags(action) & (ACT_REFLECT | ACT_BOUNCE)) != 0;
+	return (pfr_action_flags(action) & (PFR_ACTF_REFLECT | PFR_ACTF_BOUNCE)) != 0;
 }
 
 /* Hash rules that transmit are counted as they come and go, so that this

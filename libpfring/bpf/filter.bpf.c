@@ -52,13 +52,6 @@ typedef __s32 pfr_s32;
 #define IPV6_HLEN 40
 #define IPV6_MAX_EXT 8
 
-/* What an action does: the same table as common/pfr_rules.c. */
-#define ACT_STOP 0x01
-#define ACT_FORWARD 0x02
-#define ACT_REFLECT 0x04
-#define ACT_BOUNCE 0x08
-#define ACT_ADD_RULE 0x10
-#define ACT_DEL_RULE 0x20
 
 /* The fields of a parsed packet that rules look at. */
 struct pkt {
@@ -500,33 +493,9 @@ struct eval {
 	__u32 hash5;     /* 5-tuple hash, for balance pools */
 };
 
-static __always_inline __u8 action_flags(__u8 action)
-{
-	switch (action) {
-	case PFR_ACT_DROP_STOP:
-	case PFR_ACT_EXEC_STOP:
-		return ACT_STOP;
-	case PFR_ACT_EXEC_CONTINUE:
-		return 0;
-	case PFR_ACT_FORWARD_ADD_RULE_STOP:
-		return ACT_STOP | ACT_FORWARD | ACT_ADD_RULE;
-	case PFR_ACT_FORWARD_DEL_RULE_STOP:
-		return ACT_STOP | ACT_FORWARD | ACT_DEL_RULE;
-	case PFR_ACT_REFLECT_STOP:
-		return ACT_STOP | ACT_REFLECT;
-	case PFR_ACT_REFLECT_CONTINUE:
-		return ACT_REFLECT;
-	case PFR_ACT_BOUNCE_STOP:
-		return ACT_STOP | ACT_BOUNCE;
-	case PFR_ACT_BOUNCE_CONTINUE:
-		return ACT_BOUNCE;
-	}
-	return ACT_STOP | ACT_FORWARD;
-}
-
 static __always_inline int kept_out(__u8 f)
 {
-	return (f & ACT_STOP) && !(f & ACT_FORWARD);
+	return (f & PFR_ACTF_STOP) && !(f & PFR_ACTF_FORWARD);
 }
 
 static __always_inline void count_match(struct pfr_bpf_rule_stats *st,
@@ -541,13 +510,13 @@ static __always_inline void count_match(struct pfr_bpf_rule_stats *st,
 /* Record a matching rule's action in @ev; returns its flags. */
 static __always_inline __u8 apply_action(struct eval *ev, __u8 action)
 {
-	__u8 f = action_flags(action);
+	__u8 f = pfr_action_flags(action);
 
-	if (f & (ACT_REFLECT | ACT_BOUNCE))
+	if (f & (PFR_ACTF_REFLECT | PFR_ACTF_BOUNCE))
 		ev->reflect = 1;
-	if (f & ACT_STOP) {
+	if (f & PFR_ACTF_STOP) {
 		ev->stop = 1;
-		ev->forward = !!(f & ACT_FORWARD);
+		ev->forward = !!(f & PFR_ACTF_FORWARD);
 	}
 	return f;
 }
@@ -559,10 +528,10 @@ static __noinline void table_effect(const struct pkt *p, __u8 f,
 	struct pfr_bpf_hrule h = {};
 	struct pfr_hrule_key k;
 
-	if (!(f & (ACT_ADD_RULE | ACT_DEL_RULE)) || !p->ip_version)
+	if (!(f & (PFR_ACTF_ADD_RULE | PFR_ACTF_DEL_RULE)) || !p->ip_version)
 		return;
 	hkey_make(&k, p);
-	if (f & ACT_DEL_RULE) {
+	if (f & PFR_ACTF_DEL_RULE) {
 		bpf_map_delete_elem(&hrules, &k);
 		return;
 	}
