@@ -12,6 +12,7 @@
 
 #include "pfring.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 #define NPKT 300 /* 100 UDP/53, 100 TCP/80 with "GET", 100 TCP replies */
 
@@ -543,12 +544,10 @@ START_TEST(application_stats_file)
 }
 END_TEST
 
-int main(void)
+static Suite *api_suite(void)
 {
 	Suite *s = suite_create("api");
 	TCase *tc = tcase_create("pcap");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -574,9 +573,10 @@ int main(void)
 	tcase_add_test(tc, multi_over_files);
 	tcase_add_test(tc, application_stats_file);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? 1 : 0;
+	return s;
+}
+
+int main(void)
+{
+	return run_suite(api_suite());
 }

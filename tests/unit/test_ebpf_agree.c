@@ -20,6 +20,7 @@
 
 #include "pfring_ebpf.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 #define MAX_FRAMES 2048
 #define FRAME_LEN  1600
@@ -953,11 +954,5 @@ static Suite *agree_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(agree_suite());
-	int failed;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(agree_suite());
 }

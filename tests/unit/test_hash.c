@@ -9,6 +9,7 @@
 
 #include "pfr_rules.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 #define NTUPLES 5
 
@@ -305,12 +306,5 @@ static Suite *hash_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hash_suite());
-	int failed, run;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	run = srunner_ntests_run(sr);
-	srunner_free(sr);
-	return failed != 0 || run == 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(hash_suite());
 }

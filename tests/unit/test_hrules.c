@@ -10,6 +10,7 @@
 
 #include "pfr_rules.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 #define CAP 64
 
@@ -550,12 +551,5 @@ static Suite *hrules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(hrules_suite());
-	int failed, run;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	run = srunner_ntests_run(sr);
-	srunner_free(sr);
-	return failed != 0 || run == 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(hrules_suite());
 }

@@ -12,6 +12,7 @@
 
 #include "pfr_parse.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 #define EXPECT_EQ(name, a, b)                                                  \
 	ck_assert_msg((long)(a) == (long)(b), "%s: %s is %ld, expected %ld",   \
@@ -745,12 +746,5 @@ static Suite *parse_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(parse_suite());
-	int failed, run;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	run = srunner_ntests_run(sr);
-	srunner_free(sr);
-	return failed != 0 || run == 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(parse_suite());
 }

@@ -10,6 +10,7 @@
 
 #include "pfr_rules.h"
 #include "pktbuild.h"
+#include "check_main.h"
 
 /* clang-format off */
 #define MAC_A {0x02, 0, 0, 0, 0, 0x01}
@@ -890,12 +891,5 @@ static Suite *rules_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(rules_suite());
-	int failed, run;
-
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	run = srunner_ntests_run(sr);
-	srunner_free(sr);
-	return failed != 0 || run == 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return run_suite(rules_suite());
 }
