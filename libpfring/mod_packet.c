@@ -1460,4 +1460,5 @@ const struct pfring_module_ops pfring_mod_packet = {
     .num_queued = pkt_num_queued,
     .mtu = pkt_mtu,
     .shutdown = pkt_shutdown,
+    .wakeup = pkt_wakeup,
 };
