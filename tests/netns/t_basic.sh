@@ -2,7 +2,7 @@
 # pfsend sends exactly N packets and pfcount / the probe receive exactly N,
 # in zero-copy, copy and active-wait modes.
 . "$(dirname "$0")/lib.sh"
-plan 7
+plan 9
 
 new_ns a; new_ns b
 pair a b va vb
@@ -17,7 +17,10 @@ wait $pc
 check "pfcount receives exactly $N" "$N" \
 	"$(sed -n 's/^pfcount: .*received=\([0-9]*\).*/\1/p' "$TMP/pfcount.out")"
 
-for mode in "" "-b" "-a"; do
+# Copy mode, active wait, and the two ends of the watermark / poll
+# duration range (one wake-up per packet; large blocks that only the
+# poll duration hands over).
+for mode in "" "-b" "-a" "-w 1 -d 10" "-w 4096 -d 300"; do
 	probe_start b p -i vb -n $N $mode || true
 	in_ns a "$BIN/pfsend" -i va -n $N -l 128 -F 4 >/dev/null 2>&1
 	probe_wait p

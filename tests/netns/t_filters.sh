@@ -7,7 +7,7 @@
 # veth receive strips VLAN tags into packet metadata, so a BPF expression
 # sees VLAN 10's packets as plain IPv4 UDP, while rules see their vlan_id.
 . "$(dirname "$0")/lib.sh"
-plan 32
+plan 34
 
 new_ns a; new_ns b
 pair a b va vb
@@ -54,9 +54,12 @@ case_run "execute-and-continue" 100 -P drop -r id=1,action=exec_cont,proto=17 \
 	-r id=2,action=forward,dport=53
 check "exec_cont rule counted all UDP" 170 "$(rule_field p rule 1 match)"
 
-case_run "hash rule, both directions" 260 -P drop \
-	-H "id=1,action=forward,proto=6,a=10.0.0.1:2000,b=10.0.0.2:80"
+case_run "hash rule, both directions" 260 -P drop -U \
+	-H "id=1,action=forward,proto=6,a=10.0.0.1:2000,b=10.0.0.2:80" \
+	-r id=9,action=forward,proto=2 -r id=8,action=forward,proto=2,locked=1
 check "hash rule counted both directions" 260 "$(rule_field p hashrule 1 match)"
+check "idle purge: the unlocked wildcard rules go" 1 "$(sed -n 's/^purged wc=\([0-9-]*\).*/\1/p' "$TMP/p")"
+check "idle purge: the hash rule goes" 1 "$(sed -n 's/^purged .*hash=\([0-9-]*\).*/\1/p' "$TMP/p")"
 case_run "hash rule drop" 380 -H "id=2,action=drop,proto=17,a=10.0.0.2:53,b=10.0.0.1:1000"
 case_run "hash rule IPv6" 40 -P drop \
 	-H "id=3,action=forward,proto=17,a=[2001:db8::1]:3000,b=[2001:db8::2]:4000"

@@ -9,6 +9,8 @@
  *   flow <proto> <ip>:<port> <ip>:<port> <count>     (-F)
  *   rule <id> match=M filtered=F                     (-R, per -r rule)
  *   hashrule <id> match=M filtered=F                 (-R, per -H rule)
+ *   purged wc=N hash=M                               (-U: purge rules idle
+ *                                                     for 0 s at the end)
  *
  * Rules: -r "id=1,action=drop,proto=17,shost=10.0.0.0/8,dport=53-60,
  *             vlan=10,smac=..,dmac=..,pattern=abc,bidir=1,balance=0/2,
@@ -44,7 +46,7 @@ static struct {
 	u_int64_t expect;
 	double timeout_s, idle_s;
 	u_int32_t sleep_us;
-	int flows, rule_stats, active, copy;
+	int flows, rule_stats, active, copy, purge;
 	filtering_rule rules[MAX_RULES];
 	int nrules;
 	hash_filtering_rule hrules[MAX_RULES];
@@ -333,7 +335,7 @@ static void apply_options(pfring *ring, int argc, char **argv)
 	cluster_type ctype = cluster_per_flow;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "i:n:t:I:f:r:H:P:e:s:c:C:w:d:S:FRab")) != -1) {
+	while ((c = getopt(argc, argv, "i:n:t:I:f:r:H:P:e:s:c:C:w:d:S:FRabU")) != -1) {
 		switch (c) {
 		case 'f':
 			check(ring, pfring_set_bpf_filter(ring, optarg), "bpf");
@@ -379,7 +381,7 @@ static void parse_args(int argc, char **argv)
 {
 	int c;
 
-	while ((c = getopt(argc, argv, "i:n:t:I:f:r:H:P:e:s:c:C:w:d:S:FRab")) != -1) {
+	while ((c = getopt(argc, argv, "i:n:t:I:f:r:H:P:e:s:c:C:w:d:S:FRabU")) != -1) {
 		switch (c) {
 		case 'i': opt.dev = optarg; break;
 		case 'n': opt.expect = num(optarg, ~0ul); break;
@@ -390,6 +392,7 @@ static void parse_args(int argc, char **argv)
 		case 'R': opt.rule_stats = 1; break;
 		case 'a': opt.active = 1; break;
 		case 'b': opt.copy = 1; break;
+		case 'U': opt.purge = 1; break;
 		case 'r':
 			if (opt.nrules == MAX_RULES)
 				die("too many rules", "");
@@ -504,6 +507,9 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	capture(ring);
 	report(ring, received);
+	if (opt.purge)
+		printf("purged wc=%d hash=%d\n", pfring_purge_idle_rules(ring, 0),
+		       pfring_purge_idle_hash_rules(ring, 0));
 	pfring_close(ring);
 	return 0;
 }
