@@ -19,13 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_util.h"
 #include "pfring_ebpf.h"
 
-#define FLOW_SRC       0x0a000001u
-#define FLOW_DST       0x0a000002u
-#define FLOW_SPORT     1024
-#define FLOW_DPORT     9
-#define FRAME_LEN      60
 #define PREFIX	       14 /* dummy header: see build_frame() */
 #define CAPLEN	       1600
 #define DEFAULT_RUNS   1000000u
@@ -56,23 +52,6 @@ static void usage(void)
 	       "  -r <n>     filter runs per pass (default %u)\n"
 	       "  -h, --help print this help\n",
 	       REPS, DEFAULT_FRAMES, DEFAULT_RUNS);
-}
-
-static int parse_u32(int c, const char *s, uint32_t min, uint32_t max,
-		     uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "-%c: '%s' must be a number in %u..%u\n", c, s,
-			min, max);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct opts *o)
@@ -106,23 +85,6 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return rc;
 }
 
-static uint16_t flow_sport(uint32_t f)
-{
-	return (uint16_t)(FLOW_SPORT + f % 4096);
-}
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
 /*
  * Flow @f's frame behind PREFIX bytes of a dummy broadcast Ethernet
  * header: a test run hands a socket filter an skb whose data begins after
@@ -131,22 +93,8 @@ static void put32(uint8_t *p, uint32_t v)
  */
 static void build_frame(uint8_t *buf, uint32_t f)
 {
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
-	uint8_t *p = buf + PREFIX;
-
 	memset(buf, 0xff, PREFIX);
-	memset(p, 0, FRAME_LEN);
-	memcpy(p, macs, sizeof(macs));
-	put16(p + 12, 0x0800);
-	p[14] = 0x45;
-	put16(p + 16, FRAME_LEN - 14);
-	p[22] = 64;
-	p[23] = 17;
-	put32(p + 26, FLOW_SRC + f);
-	put32(p + 30, FLOW_DST);
-	put16(p + 34, flow_sport(f));
-	put16(p + 36, FLOW_DPORT);
-	put16(p + 38, FRAME_LEN - 34);
+	flow_frame(buf + PREFIX, f);
 }
 
 static int load_rules(struct pfr_ebpf *e, uint32_t n)
@@ -234,13 +182,6 @@ static int one_pass(const struct opts *o, int prog_fd, double *mean,
 	}
 	*mean = total / o->frames;
 	return 0;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* The median and minimum of REPS passes. */

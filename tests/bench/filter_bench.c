@@ -34,15 +34,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include "pfr_rules.h"
 #include "pfring_priv.h"
 
 #define SLOT	      64 /* bytes per packet in the array */
-#define FRAME_LEN     60 /* Ethernet + IPv4 + UDP + 18 bytes of payload */
-#define FLOW_SRC      0x0a000001u
-#define FLOW_DST      0x0a000002u
-#define FLOW_SPORT    1024
-#define FLOW_DPORT    9
 #define WC_DPORT_BASE 10000 /* wildcard rules' ports: never the traffic's */
 #define DEFAULT_PKTS  1000000u
 #define DEFAULT_REPS  7u
@@ -112,23 +108,6 @@ static void usage(void)
 	       DEFAULT_PKTS, DEFAULT_REPS, MAX_REPS, DEFAULT_CSV);
 }
 
-static int parse_u32(int c, const char *s, uint32_t min, uint32_t max,
-		     uint32_t *out)
-{
-	char *end;
-	unsigned long v;
-
-	errno = 0;
-	v = strtoul(s, &end, 0);
-	if (errno || end == s || *end || s[0] == '-' || v < min || v > max) {
-		fprintf(stderr, "-%c: '%s' must be a number in %u..%u\n", c, s,
-			min, max);
-		return -1;
-	}
-	*out = (uint32_t)v;
-	return 0;
-}
-
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
@@ -174,40 +153,11 @@ static uint64_t rng_next(void)
 	return rng_state;
 }
 
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static uint16_t flow_sport(uint32_t f)
-{
-	return (uint16_t)(FLOW_SPORT + f % 4096);
-}
-
 /* Ethernet/IPv4/UDP frame of flow @f (checksums left zero: unchecked). */
 static void build_frame(uint8_t *p, uint32_t f)
 {
-	static const uint8_t macs[12] = {2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1};
-
 	memset(p, 0, SLOT);
-	memcpy(p, macs, sizeof(macs));
-	put16(p + 12, 0x0800);
-	p[14] = 0x45;
-	put16(p + 16, FRAME_LEN - 14);
-	p[22] = 64;
-	p[23] = 17;
-	put32(p + 26, FLOW_SRC + f);
-	put32(p + 30, FLOW_DST);
-	put16(p + 34, flow_sport(f));
-	put16(p + 36, FLOW_DPORT);
-	put16(p + 38, FRAME_LEN - 34);
+	flow_frame(p, f);
 }
 
 static void shuffle(uint32_t *a, uint32_t n)
@@ -364,13 +314,6 @@ static uint64_t run_pass(struct bench *b, enum bench_kind kind)
 	}
 	b->sink += sink;
 	return matched;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* Did every packet get the verdict the case is built for? */
