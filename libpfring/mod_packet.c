@@ -73,6 +73,8 @@ struct pkt_priv {
 	struct pfr_ebpf *ebpf; /* loaded on first need, kept */
 	int chain_fd;	       /* translated BPF string, -1 */
 	int attached_prog;     /* eBPF program on the socket, -1 */
+	u_int32_t attached_ret; /* with no program: the one-instruction classic
+				  filter's return value, or -1 for another */
 	int reflect_rules;     /* some rule reflects or bounces */
 	u_int32_t hash_transmit; /* hash rules that reflect or bounce */
 	/* Cluster */
@@ -687,7 +689,23 @@ static int attach_classic(pfring *ring, const struct sock_filter *insns,
 		       sizeof(fp)) < 0)
 		return sys_error(ring, "attaching the BPF filter");
 	priv_of(ring)->attached_prog = -1;
+	priv_of(ring)->attached_ret = len == 1 ? insns[0].k : (u_int32_t)-1;
 	return 0;
+}
+
+/*
+ * "Return K" (drop with 0, or snap to caplen): every rule change on a
+ * disabled ring asks for the same one again, and 100,000 hash rules should
+ * not cost 100,000 attachments.
+ */
+static int attach_ret(pfring *ring, u_int32_t k)
+{
+	struct sock_filter ret = BPF_STMT(BPF_RET | BPF_K, k);
+	struct pkt_priv *pp = priv_of(ring);
+
+	if (pp->attached_prog < 0 && pp->attached_ret == k)
+		return 0;
+	return attach_classic(ring, &ret, 1);
 }
 
 static int set_bpf_prog(struct pkt_priv *pp, int prog_fd)
@@ -756,7 +774,6 @@ static int attach_chain(pfring *ring)
 /* A socket holds one filter; attaching replaces the previous one. */
 static int filter_attach(pfring *ring)
 {
-	struct sock_filter ret = BPF_STMT(BPF_RET | BPF_K, 0);
 	enum filter_kind kind = wanted_filter(ring);
 	int rc;
 
@@ -767,10 +784,9 @@ static int filter_attach(pfring *ring)
 	}
 	switch (kind) {
 	case FILTER_DROP:
-		return attach_classic(ring, &ret, 1);
+		return attach_ret(ring, 0);
 	case FILTER_SNAP:
-		ret.k = ring->caplen;
-		return attach_classic(ring, &ret, 1);
+		return attach_ret(ring, ring->caplen);
 	case FILTER_CLASSIC:
 		return attach_classic(
 		    ring, (const struct sock_filter *)ring->cfg.bpf.bf_insns,
@@ -1132,6 +1148,7 @@ static int sock_create(pfring *ring)
 	int v = TPACKET_V3;
 
 	pp->attached_prog = -1;
+	pp->attached_ret = (u_int32_t)-1; /* a new socket has no filter */
 	pp->fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, 0);
 	if (pp->fd < 0)
 		return pfring_error(ring, PF_RING_ERROR_GENERIC,
@@ -1418,6 +1435,7 @@ static int pkt_open(pfring *ring)
 	pp->fd = -1;
 	pp->chain_fd = -1;
 	pp->attached_prog = -1;
+	pp->attached_ret = (u_int32_t)-1;
 	ring->priv = pp;
 	pp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (pp->wake_fd < 0) {
