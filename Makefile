@@ -50,6 +50,8 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(patsubst tests/unit/%.c,$(O)/tests/unit/%,$(UNIT_SRC))
 TESTPROG_SRC := $(wildcard tests/netns/progs/*.c)
 TESTPROG_BIN := $(patsubst tests/netns/progs/%.c,$(O)/tests/progs/%,$(TESTPROG_SRC))
+VMPROG_SRC := $(wildcard tests/vm/progs/*.c)
+VMPROG_BIN := $(patsubst tests/vm/progs/%.c,$(O)/tests/progs/%,$(VMPROG_SRC))
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
 
@@ -62,7 +64,7 @@ all: lib tools tests
 
 lib: $(SHLIB) $(STLIB) $(O)/lib/libpfring.pc
 tools: $(TOOL_BIN)
-tests: $(UNIT_BIN) $(TESTPROG_BIN) $(BENCH_BIN)
+tests: $(UNIT_BIN) $(TESTPROG_BIN) $(VMPROG_BIN) $(BENCH_BIN)
 
 # common/ and libpfring: position independent, for both libraries.
 $(O)/%.o: %.c
@@ -110,6 +112,11 @@ $(O)/tests/progs/%: tests/netns/progs/%.c $(SHLIB)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS) -L$(O)/lib -lpfring $(LIBS) \
 		-Wl,-rpath,'$$ORIGIN/../../lib'
+
+# Programs of the VM tests that use pf_ring.ko's socket directly.
+$(O)/tests/progs/%: tests/vm/progs/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS)
 
 $(O)/tests/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(@D)
