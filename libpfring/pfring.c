@@ -29,6 +29,8 @@ struct module_prefix {
 static const struct module_prefix module_prefixes[] = {
 	{ "pcap:", &pfring_mod_pcap },
 	{ "multi:", &pfring_mod_multi },
+	{ "pfring:", &pfring_mod_kernel },  /* pf_ring.ko, or an error */
+	{ "packet:", &pfring_mod_packet },  /* AF_PACKET even with pf_ring.ko */
 };
 
 int pfring_error(pfring *ring, int code, const char *fmt, ...)
@@ -49,9 +51,11 @@ const char *pfring_strerror(pfring *ring)
 	return ring ? ring->errbuf : open_errbuf;
 }
 
+/* No prefix: pf_ring.ko when it is loaded, AF_PACKET otherwise. */
 static const struct pfring_module_ops *pick_module(const char *name,
 						   const char **device)
 {
+	struct stat st;
 	size_t i;
 
 	for (i = 0; i < sizeof(module_prefixes) / sizeof(module_prefixes[0]);
@@ -64,7 +68,8 @@ static const struct pfring_module_ops *pick_module(const char *name,
 		}
 	}
 	*device = name;
-	return &pfring_mod_packet;
+	return stat(PFRING_PROC_DIR, &st) == 0 ? &pfring_mod_kernel
+					       : &pfring_mod_packet;
 }
 
 static int init_rules(pfring *ring)

@@ -12,6 +12,8 @@
  *   "eth0", "eth0@2", "any"   the kernel: pf_ring.ko when it is loaded,
  *                             otherwise AF_PACKET (TPACKET_V3) with filters
  *                             in an eBPF socket filter
+ *   "pfring:eth0"             pf_ring.ko, an error if it is not loaded
+ *   "packet:eth0"             AF_PACKET, even when pf_ring.ko is loaded
  *   "pcap:FILE"               replay a pcap file through the same API
  *   "multi:eth0;eth1@1"       one handle over several devices
  */

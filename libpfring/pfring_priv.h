@@ -128,6 +128,10 @@ struct __pfring {
 extern const struct pfring_module_ops pfring_mod_packet; /* AF_PACKET */
 extern const struct pfring_module_ops pfring_mod_pcap;   /* pcap:FILE */
 extern const struct pfring_module_ops pfring_mod_multi;  /* multi:a;b */
+extern const struct pfring_module_ops pfring_mod_kernel; /* pf_ring.ko */
+
+/* Present while pf_ring.ko is loaded: no prefix then means pf_ring.ko. */
+#define PFRING_PROC_DIR "/proc/net/pf_ring"
 
 /* Record an error message for pfring_strerror(); returns @code. */
 int pfring_error(pfring *ring, int code, const char *fmt, ...)
