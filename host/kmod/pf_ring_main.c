@@ -213,6 +213,46 @@ static void pfr_publish_counters(struct pfr_sock *ps)
 	WRITE_ONCE(ps->hdr->wakeups, ps->wakeups);
 }
 
+/*
+ * Called with ps->lock held and @q packets queued, fewer than the
+ * watermark: makes sure a sleeping reader is woken when the poll duration
+ * passes. Returns true when it has passed already.
+ */
+static bool pfr_duration_due(struct pfr_sock *ps, u64 q)
+{
+	u64 due, now;
+
+	if (!q || !ps->poll_duration || ps->dead)
+		return false;
+	due = ps->pending_since + (u64)ps->poll_duration * NSEC_PER_MSEC;
+	now = ktime_get_ns();
+	if (now >= due)
+		return true;
+	if (!ps->timer_armed) {
+		ps->timer_armed = true;
+		hrtimer_start(&ps->timer, ns_to_ktime(due - now), HRTIMER_MODE_REL_SOFT);
+	}
+	return false;
+}
+
+static enum hrtimer_restart pfr_timer_fn(struct hrtimer *t)
+{
+	struct pfr_sock *ps = container_of(t, struct pfr_sock, timer);
+	bool wake = false, bad;
+
+	spin_lock(&ps->lock);
+	ps->timer_armed = false;
+	if (!ps->dead && ps->mem && pfr_queued(ps, &bad) &&
+	    skwq_has_sleeper(ps->sk.sk_wq)) {
+		ps->wakeups++;
+		wake = true;
+	}
+	spin_unlock(&ps->lock);
+	if (wake)
+		ps->sk.sk_data_ready(&ps->sk);
+	return HRTIMER_NORESTART;
+}
+
 /* Filters, samples and copies one packet into one ring. */
 static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 {
@@ -250,7 +290,10 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 	} else if (pfr_insert(ps, p, rule_id, snap)) {
 		u64 q = pfr_queued(ps, &bad);
 
-		if (q >= ps->watermark && skwq_has_sleeper(ps->sk.sk_wq)) {
+		if (q == 1)
+			ps->pending_since = ktime_get_ns();
+		if (skwq_has_sleeper(ps->sk.sk_wq) &&
+		    (q >= ps->watermark || pfr_duration_due(ps, q))) {
 			ps->wakeups++;
 			wake = true;
 		}
@@ -381,6 +424,8 @@ static int pfr_create(struct net *net, struct socket *sock, int protocol,
 	ps = pfr_sk(sk);
 	spin_lock_init(&ps->lock);
 	INIT_LIST_HEAD(&ps->node);
+	hrtimer_init(&ps->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_SOFT);
+	ps->timer.function = pfr_timer_fn;
 	ps->ring_id = atomic_inc_return(&pfr_next_ring_id) - 1;
 	ps->pid = task_tgid_nr(current);
 	ps->queue = -1;
@@ -425,6 +470,10 @@ static int pfr_release(struct socket *sock)
 		return 0;
 	ps = pfr_sk(sk);
 	WRITE_ONCE(ps->enabled, false);
+	spin_lock_bh(&ps->lock);
+	ps->dead = true;
+	spin_unlock_bh(&ps->lock);
+	hrtimer_cancel(&ps->timer);
 	pfr_cluster_leave(ps);
 	mutex_lock(&pfr_lock);
 	if (ps->listed) {
@@ -931,11 +980,12 @@ static __poll_t pfr_poll(struct file *file, struct socket *sock,
 	if (sk->sk_err)
 		mask |= EPOLLERR;
 	spin_lock_bh(&ps->lock);
-	if (ps->mem)
+	if (ps->mem) {
 		q = pfr_queued(ps, &bad);
+		if (bad || (q && q >= ps->watermark) || pfr_duration_due(ps, q))
+			mask |= EPOLLIN | EPOLLRDNORM;
+	}
 	spin_unlock_bh(&ps->lock);
-	if (bad || (q && q >= READ_ONCE(ps->watermark)))
-		mask |= EPOLLIN | EPOLLRDNORM;
 	if (ps->mode != PFRING_MODE_RECV_ONLY && sock_writeable(sk))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;

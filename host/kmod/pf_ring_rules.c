@@ -71,6 +71,8 @@ static void pfr_wc_from_uapi(struct pfr_wc_rule *w, const struct pfring_wc_rule 
 	memcpy(w->payload_pattern, u->payload_pattern, PFR_PATTERN_LEN);
 }
 
+static int pfr_htable_reserve(struct pfr_sock *ps, u32 want);
+
 /*
  * Replaces the wildcard list with @optval (an array of struct
  * pfring_wc_rule). Counters of rules whose id survives are kept.
@@ -111,6 +113,11 @@ int pfr_set_wc_rules(struct pfr_sock *ps, sockptr_t optval, unsigned int optlen)
 			err = -EINVAL;	/* bad field or duplicate id */
 			goto out;
 		}
+		/* flow rules are added on the packet path: the table must exist */
+		if (pfr_action_flags(w.action) & (PFR_ACTF_ADD_RULE | PFR_ACTF_DEL_RULE))
+			err = pfr_htable_reserve(ps, 1);
+		if (err)
+			goto out;
 	}
 
 	spin_lock_bh(&ps->lock);

@@ -5,6 +5,7 @@
 #ifndef PFR_KMOD_H
 #define PFR_KMOD_H
 
+#include <linux/hrtimer.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -79,6 +80,13 @@ struct pfr_sock {
 	u32 sampling, sample_cnt;
 	u32 watermark, poll_duration;
 	char appname[PFRING_APPNAME_MAX];
+
+	/* Poll duration: wakes a sleeping reader whose ring holds fewer than
+	 * watermark packets once the oldest has waited poll_duration ms. */
+	struct hrtimer timer;
+	bool timer_armed;
+	bool dead;			/* released: the timer stays off */
+	u64 pending_since;		/* ns, monotonic: ring became non-empty */
 
 	/* Filters (under lock) */
 	struct pfr_ruleset rules;
