@@ -54,8 +54,11 @@ parse_args() {
 }
 
 # copy_file SRC DST: copies SRC (following links) to DST inside the root.
+# An existing DST goes first: cp onto one of busybox's applet links would
+# overwrite busybox itself.
 copy_file() {
 	mkdir -p "$WORK/root$(dirname "$2")"
+	rm -f "$WORK/root$2"
 	cp -L "$1" "$WORK/root$2"
 }
 

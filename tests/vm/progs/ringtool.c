@@ -11,6 +11,8 @@
  *   ringtool memfd DEV SECS     map the ring through SO_PFRING_MMAP_FD after
  *                               closing the socket; check the fd refuses I/O
  *   ringtool hold DEV SECS      keep a ring open, report poll errors
+ *
+ * RT_DIRECTION=0|1|2 (both, rx, tx) sets the ring's direction.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -85,6 +87,9 @@ static void ring_open(struct ring *r, const char *dev, uint32_t slots)
 		fprintf(stderr, "ringtool: bad ring header\n");
 		exit(1);
 	}
+	if (getenv("RT_DIRECTION"))
+		setu32(r->fd, SO_PFRING_DIRECTION, atoi(getenv("RT_DIRECTION")),
+		       "direction");
 	setu32(r->fd, SO_PFRING_ENABLE, 1, "enable");
 }
 
