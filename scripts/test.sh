@@ -81,7 +81,10 @@ run_tap() {
 }
 
 tier_netns() { run_tap netns tests/netns/run.sh; }
-tier_vm() { [ -x tests/vm/run.sh ] && run_tap vm tests/vm/run.sh; }
+# QEMU guests (TCG without KVM): the netns suite on pf_ring.ko and the
+# module's own tests. tests/vm/run.sh builds what it needs and prints one
+# "ok"/"not ok" per result, one per guest, and one per short script.
+tier_vm() { run_tap vm tests/vm/run.sh; }
 tier_e2e() { [ -x tests/e2e/run.sh ] && run_tap e2e tests/e2e/run.sh; }
 
 if ! scripts/deps.sh; then

@@ -50,14 +50,14 @@ comment() { sed 's/^/# /'; }
 # or 'echo "1..N"' line, else the "1..N\n" that the one test program it
 # runs that prints a plan does (tests/*/progs/NAME.c; t_api.sh's apicheck).
 plan_of() {
-	local s=$1 n p found=()
+	local s=$1 n p c found=()
 	n=$(sed -n 's/^[[:space:]]*plan \([0-9][0-9]*\)[[:space:]]*$/\1/p
 		s/^[[:space:]]*echo "1\.\.\([0-9][0-9]*\)"[[:space:]]*$/\1/p' "$s" | head -n 1)
 	if [ -z "$n" ]; then
 		for p in $(grep -o '\$PROGS/[A-Za-z0-9_]*' "$s" | sort -u); do
-			for p in "$ROOT"/tests/{netns,vm}/progs/"${p#\$PROGS/}".c; do
-				[ -f "$p" ] || continue
-				n=$(sed -n 's/.*"1\.\.\([0-9][0-9]*\)\\n".*/\1/p' "$p" | head -n 1)
+			for c in "$ROOT"/tests/{netns,vm}/progs/"${p#\$PROGS/}".c; do
+				[ -f "$c" ] || continue
+				n=$(sed -n 's/.*"1\.\.\([0-9][0-9]*\)\\n".*/\1/p' "$c" | head -n 1)
 				[ -n "$n" ] && found+=("$n")
 			done
 		done
@@ -282,8 +282,8 @@ main() {
 		else
 			echo "# host/kmod/pf_ring_main.c does not exist yet: netns guest on AF_PACKET only"
 		fi
-		name=netns-on-pf_ring
-		[ -n "$KO" ] || name=netns-on-af_packet
+		name="netns-on-pf_ring"
+		[ -n "$KO" ] || name="netns-on-af_packet"
 		if ! make_initrd "$netns" "$module"; then
 			missing "$name" "$netns" "initramfs.sh failed"
 			[ -f "$KO_SRC" ] && missing module "$module" "initramfs.sh failed"
