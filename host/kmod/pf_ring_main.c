@@ -648,6 +648,20 @@ static int pfr_opt_watermark(struct pfr_sock *ps, u32 v)
 	return 0;
 }
 
+static int pfr_opt_poll_duration(struct pfr_sock *ps, u32 v)
+{
+	spin_lock_bh(&ps->lock);
+	ps->poll_duration = v;	/* 0: the watermark alone wakes the reader */
+	spin_unlock_bh(&ps->lock);
+	return 0;
+}
+
+static int pfr_opt_cluster_remove(struct pfr_sock *ps)
+{
+	pfr_cluster_leave(ps);
+	return 0;
+}
+
 static int pfr_opt_promisc(struct pfr_sock *ps, u32 v)
 {
 	ps->promisc = !!v;
@@ -768,8 +782,7 @@ static int pfr_setsockopt(struct socket *sock, int level, int optname,
 		err = pfr_opt_watermark(ps, v);
 		break;
 	case SO_PFRING_POLL_DURATION:
-		WRITE_ONCE(ps->poll_duration, v);
-		err = 0;
+		err = pfr_opt_poll_duration(ps, v);
 		break;
 	case SO_PFRING_PROMISC:
 		err = pfr_opt_promisc(ps, v);
@@ -781,8 +794,7 @@ static int pfr_setsockopt(struct socket *sock, int level, int optname,
 		err = pfr_opt_cluster(ps, optval, optlen);
 		break;
 	case SO_PFRING_CLUSTER_REMOVE:
-		pfr_cluster_leave(ps);
-		err = 0;
+		err = pfr_opt_cluster_remove(ps);
 		break;
 	case SO_PFRING_WC_RULES:
 		err = pfr_set_wc_rules(ps, optval, optlen);
