@@ -242,9 +242,10 @@ static enum hrtimer_restart pfr_timer_fn(struct hrtimer *t)
 
 	spin_lock(&ps->lock);
 	ps->timer_armed = false;
-	if (!ps->dead && ps->mem && pfr_queued(ps, &bad) &&
+	if (!ps->dead && !ps->woken && ps->mem && pfr_queued(ps, &bad) &&
 	    skwq_has_sleeper(ps->sk.sk_wq)) {
 		ps->wakeups++;
+		ps->woken = true;
 		wake = true;
 	}
 	spin_unlock(&ps->lock);
@@ -292,9 +293,12 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 
 		if (q == 1)
 			ps->pending_since = ktime_get_ns();
-		if (skwq_has_sleeper(ps->sk.sk_wq) &&
+		/* One wake-up per sleep: until the reader polls again,
+		 * more packets need not wake it (seed 004). */
+		if (!ps->woken && skwq_has_sleeper(ps->sk.sk_wq) &&
 		    (q >= ps->watermark || pfr_duration_due(ps, q))) {
 			ps->wakeups++;
+			ps->woken = true;
 			wake = true;
 		}
 	}
@@ -992,6 +996,7 @@ static __poll_t pfr_poll(struct file *file, struct socket *sock,
 	if (sk->sk_err)
 		mask |= EPOLLERR;
 	spin_lock_bh(&ps->lock);
+	ps->woken = false;	/* the reader is back: the next sleep may be woken */
 	if (ps->mem) {
 		q = pfr_queued(ps, &bad);
 		if (bad || (q && q >= ps->watermark) || pfr_duration_due(ps, q))

@@ -86,6 +86,7 @@ struct pfr_sock {
 	struct hrtimer timer;
 	bool timer_armed;
 	bool dead;			/* released: the timer stays off */
+	bool woken;			/* woken since the reader last polled */
 	u64 pending_since;		/* ns, monotonic: ring became non-empty */
 
 	/* Filters (under lock) */
