@@ -1199,6 +1199,20 @@ static void kern_close(pfring *ring)
 	ring->priv = NULL;
 }
 
+/*
+ * Slots for at least PFRING_RING_MIN_BYTES of ring, the AF_PACKET back-end's
+ * size, so that both hold about as many small packets; the module rounds up
+ * to a power of two and to its min_num_slots.
+ */
+static u_int32_t ring_slots(const pfring *ring)
+{
+	u_int32_t slot = (u_int32_t)((sizeof(struct pfring_slot_hdr) +
+				      ring->caplen + 7) & ~7u);
+	u_int32_t n = (PFRING_RING_MIN_BYTES + slot - 1) / slot;
+
+	return n < 2 ? 2 : n;
+}
+
 static int kern_open(pfring *ring)
 {
 	struct kern_priv *kp;
@@ -1226,6 +1240,8 @@ static int kern_open(pfring *ring)
 		rc = sock_create(ring);
 	if (rc == 0)
 		rc = set_u32(ring, SO_PFRING_CAPLEN, ring->caplen);
+	if (rc == 0)
+		rc = set_u32(ring, SO_PFRING_NUM_SLOTS, ring_slots(ring));
 	if (rc == 0)
 		rc = sock_bind(ring);
 	if (rc == 0)

@@ -35,7 +35,6 @@
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Ring geometry, see ring_geometry(). */
-#define RING_MIN_BYTES	(4u << 20)
 #define RING_MIN_BLOCKS 4u
 #define RING_MAX_BLOCK	(16u << 20)
 /* Hash rules the kernel map holds (allocated as they come). */
@@ -108,7 +107,7 @@ static int sys_error(pfring *ring, const char *what)
  * a block later than the watermark says; the retire timeout, the poll
  * duration, bounds that wait. It is an approximation: the kernel counts
  * bytes, not packets. A block is at most RING_MAX_BLOCK; the ring has at
- * least RING_MIN_BLOCKS blocks and RING_MIN_BYTES bytes, so a large
+ * least RING_MIN_BLOCKS blocks and PFRING_RING_MIN_BYTES bytes, so a large
  * caplen gets a larger ring.
  */
 static void ring_geometry(pfring *ring, struct tpacket_req3 *req)
@@ -123,7 +122,7 @@ static void ring_geometry(pfring *ring, struct tpacket_req3 *req)
 	bs = (bs + page - 1) / page * page;
 	if (bs > RING_MAX_BLOCK)
 		bs = RING_MAX_BLOCK;
-	nr = (RING_MIN_BYTES + bs - 1) / bs;
+	nr = (PFRING_RING_MIN_BYTES + bs - 1) / bs;
 	if (nr < RING_MIN_BLOCKS)
 		nr = RING_MIN_BLOCKS;
 	if (slot > bs)

@@ -21,6 +21,9 @@
 #include "../common/pfr_rules.h"
 
 #define PFRING_ERRBUF_SIZE 256
+/* Ring memory a kernel back-end asks for at least, so that AF_PACKET and
+ * pf_ring.ko rings hold about as many packets. */
+#define PFRING_RING_MIN_BYTES (4u << 20)
 #define PFRING_APPNAME_LEN 64
 
 /* What changed, for ops->apply(). */

@@ -291,12 +291,20 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 	} else if (pfr_insert(ps, p, rule_id, snap)) {
 		u64 q = pfr_queued(ps, &bad);
 
-		if (q == 1)
+		/*
+		 * One wake-up per sleep: until the reader polls again, more
+		 * packets need not wake it (seed 004). Below the watermark
+		 * only the first packet after the reader emptied the ring
+		 * does anything: it starts the poll-duration timer. The
+		 * barrier of the sleeper check is paid only at the watermark.
+		 */
+		if (q == 1) {
 			ps->pending_since = ktime_get_ns();
-		/* One wake-up per sleep: until the reader polls again,
-		 * more packets need not wake it (seed 004). */
-		if (!ps->woken && skwq_has_sleeper(ps->sk.sk_wq) &&
-		    (q >= ps->watermark || pfr_duration_due(ps, q))) {
+			if (q < ps->watermark)
+				pfr_duration_due(ps, q);
+		}
+		if (!ps->woken && q >= ps->watermark &&
+		    skwq_has_sleeper(ps->sk.sk_wq)) {
 			ps->wakeups++;
 			ps->woken = true;
 			wake = true;
