@@ -1,9 +1,10 @@
 # shellcheck shell=bash
-# bench_lib.sh - shared by capture.sh and ebpf_rules.sh (source it): two
-# network namespaces joined by one veth pair, CPU pinning, a pfsend burst
-# timed for CPU, a capture program started in the background, and the
-# parsing of both programs' output. Call bench_setup once; it installs the
-# traps that kill the capture and delete the namespaces on any exit.
+# bench_lib.sh - shared by capture.sh, ebpf_rules.sh and vm_capture.sh
+# (source it): two network namespaces joined by one veth pair, CPU pinning,
+# a pfsend burst timed for CPU, a capture program started in the
+# background, and the parsing of both programs' output. Call bench_setup
+# once; it installs the traps that kill the capture and delete the
+# namespaces on any exit.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${BUILD:-$ROOT/build}
@@ -11,6 +12,9 @@ GEN_CPU=0
 CAP_CPU=1
 FLOWS=1000
 IDLE_MS=2500
+# Put before the capture device's name: "pfring:" or "packet:" picks
+# libpfring's back-end (vm_capture.sh); empty, the library's default.
+CAP_DEV_PREFIX=
 NS=vpfrbench$$
 TMP=
 CAP_PID=
@@ -80,7 +84,7 @@ try_start_capture() {
 	local wait_s=$1
 	shift
 	# shellcheck disable=SC2086
-	ip netns exec "${NS}c" $PIN_CAP "$@" -i cap0 -t "$IDLE_MS" \
+	ip netns exec "${NS}c" $PIN_CAP "$@" -i "${CAP_DEV_PREFIX}cap0" -t "$IDLE_MS" \
 		>"$TMP/cap.out" 2>"$TMP/cap.err" &
 	CAP_PID=$!
 	for _ in $(seq 1 $((wait_s * 20))); do
@@ -144,6 +148,18 @@ gen_cpu() { awk '/^gencpu/ { printf "%.3f", $2 + $3 }' "$TMP/gen.time"; }
 loss_pct() {
 	awk -v s="$1" -v c="$2" \
 		'BEGIN { printf "%.3f", (s > 0 ? 100 * (s - c) / s : 0) }'
+}
+
+# saturation RATE ACHIEVED SENT CAPTURED: which side limited the run. At
+# the maximum rate (0) the generator limits unless the capture lost packets.
+saturation() {
+	awk -v r="$1" -v a="$2" -v s="$3" -v c="$4" 'BEGIN {
+		short = (r > 0 && a < 0.95 * r); lost = (c < s)
+		if (r == 0) print (lost ? "capture" : "generator")
+		else if (short && lost) print "generator+capture"
+		else if (short) print "generator"
+		else if (lost) print "capture"
+		else print "none" }'
 }
 
 rate_name() { if [ "$1" = 0 ]; then echo max; else echo "$1"; fi; }

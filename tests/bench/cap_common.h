@@ -19,6 +19,10 @@
  * how long a TPACKET_V3 block waits to be retired at the end of a burst.
  * drain_s is the same span seen by the program (first to last packet
  * processed, to within CAP_CLOCK_EVERY packets), which includes that wait.
+ *
+ * A program may put more "key=value" fields of its own in cap_run.extra
+ * (cap_pfring: wakeups=, lat_mean_us=, ...); they follow ring=DESC, so the
+ * fields above keep their place.
  */
 #ifndef CAP_COMMON_H
 #define CAP_COMMON_H
@@ -46,6 +50,7 @@
 #define CAP_CLOCK_EVERY	     64		 /* packets between clock reads */
 #define CAP_COMMON_OPTS	     "i:c:t:w:s:W:h"
 #define CAP_RING_DESC_LEN    128
+#define CAP_EXTRA_LEN	     256
 
 enum cap_end {
 	CAP_END_NONE = 0,
@@ -80,6 +85,7 @@ struct cap_run {
 	void *wake_arg;
 	pthread_t main_thread, watchdog;
 	char ring_desc[CAP_RING_DESC_LEN];
+	char extra[CAP_EXTRA_LEN]; /* " key=value ..." after ring=, or "" */
 };
 
 static inline uint64_t cap_now_ns(void)
@@ -341,13 +347,14 @@ static inline void cap_report(struct cap_run *r, const char *path,
 	sys = cap_tv_s(&r->ru0.ru_stime, &ru.ru_stime);
 	span = (double)(r->last_ts - r->first_ts) / 1e9;
 	drain = (double)(r->last_ns - r->first_ns) / 1e9;
-	printf(
-	    "result path=%s captured=%" PRIu64 " dropped=%" PRIu64
-	    " user_s=%.4f sys_s=%.4f cpu_s=%.4f span_s=%.6f pps=%.0f"
-	    " drain_s=%.6f ip=%" PRIu64 " sum=%016" PRIx64 " end=%s ring=%s\n",
-	    path, r->acc.pkts, dropped, user, sys, user + sys, span,
-	    span > 0 ? (double)r->acc.pkts / span : 0.0, drain, r->acc.ip_pkts,
-	    r->acc.sum, cap_end_str(atomic_load(&r->end)), r->ring_desc);
+	printf("result path=%s captured=%" PRIu64 " dropped=%" PRIu64
+	       " user_s=%.4f sys_s=%.4f cpu_s=%.4f span_s=%.6f pps=%.0f"
+	       " drain_s=%.6f ip=%" PRIu64 " sum=%016" PRIx64
+	       " end=%s ring=%s%s\n",
+	       path, r->acc.pkts, dropped, user, sys, user + sys, span,
+	       span > 0 ? (double)r->acc.pkts / span : 0.0, drain,
+	       r->acc.ip_pkts, r->acc.sum, cap_end_str(atomic_load(&r->end)),
+	       r->ring_desc, r->extra);
 	fflush(stdout);
 }
 

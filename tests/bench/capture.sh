@@ -95,17 +95,7 @@ cap_cmd() {
 	esac
 }
 
-# saturated RATE ACHIEVED SENT CAPTURED: which side limited the run. At
-# the maximum rate the generator limits unless the capture lost packets.
-saturation() {
-	awk -v r="$1" -v a="$2" -v s="$3" -v c="$4" 'BEGIN {
-		short = (r > 0 && a < 0.95 * r); lost = (c < s)
-		if (r == 0) print (lost ? "capture" : "generator")
-		else if (short && lost) print "generator+capture"
-		else if (short) print "generator"
-		else if (lost) print "capture"
-		else print "none" }'
-}
+# saturation RATE ACHIEVED SENT CAPTURED: bench_lib.sh
 
 # run_point SIZE RATE PATH REP: one CSV row.
 run_point() {
