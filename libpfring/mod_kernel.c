@@ -62,6 +62,8 @@ struct kern_priv {
 	/* Reader state */
 	u_int64_t tail;	     /* next slot to read */
 	u_int64_t published; /* tail the kernel has been given */
+	u_int64_t head_seen; /* head at the last load */
+	u_int32_t batch;     /* slots given back at once */
 };
 
 static struct kern_priv *priv_of(pfring *ring)
@@ -564,6 +566,7 @@ static int ring_validate(pfring *ring, const struct pfring_ring_info *info)
 				(unsigned long long)tot,
 				(unsigned long long)h->reader_off);
 	kp->num_slots = ns;
+	kp->batch = ns / 4 < 64 ? (ns / 4 ? ns / 4 : 1) : 64;
 	kp->slot_size = ss;
 	kp->caplen = cl;
 	kp->rp = (struct pfring_reader_page *)(kp->map + h->reader_off);
@@ -620,22 +623,35 @@ static int ring_map(pfring *ring)
 /* Reading */
 
 /* Hand the slots read so far back to the kernel. */
-static void release_slots(struct kern_priv *kp)
+/*
+ * Gives the kernel back the slots read so far, in batches: the reader's
+ * page and the kernel's header line then change hands once per batch, not
+ * once per packet. Before a wait (@all) everything goes back.
+ */
+static void release_some(struct kern_priv *kp, int all)
 {
-	if (kp->map && kp->published != kp->tail) {
+	if (kp->map && kp->tail - kp->published >= (all ? 1 : kp->batch)) {
 		__atomic_store_n(&kp->rp->tail, kp->tail, __ATOMIC_RELEASE);
 		kp->published = kp->tail;
 	}
 }
 
 /* Slots ready to read, bounded by the ring; -1 if head makes no sense. */
-static int64_t ready_slots(const struct kern_priv *kp)
+static void release_slots(struct kern_priv *kp)
+{
+	release_some(kp, 1);
+}
+
+/* Slots ready to read; loads head only when the last load is used up. */
+static int64_t ready_slots(struct kern_priv *kp)
 {
 	u_int64_t n;
 
 	if (!kp->map)
 		return 0;
-	n = load_head(kp) - kp->tail;
+	if (kp->head_seen == kp->tail)
+		kp->head_seen = load_head(kp);
+	n = kp->head_seen - kp->tail;
 	return n > kp->num_slots ? -1 : (int64_t)n;
 }
 
@@ -716,6 +732,7 @@ static int wait_ring(pfring *ring, int timeout_ms)
 	u_int64_t count;
 	int rc;
 
+	release_slots(kp); /* the kernel counts what is left for the watermark */
 	__atomic_store_n(&kp->rp->flags, PFRING_READER_WAITING,
 			 __ATOMIC_SEQ_CST);
 	if (ready_slots(kp) != 0) {
@@ -759,7 +776,7 @@ static int kern_recv(pfring *ring, u_char **buffer, u_int buffer_len,
 	int64_t n;
 	int rc;
 
-	release_slots(kp); /* the zero-copy buffer of the last recv */
+	release_some(kp, 0); /* the zero-copy buffer of the last recv */
 	for (;;) {
 		n = ready_slots(kp);
 		if (n < 0)
@@ -769,9 +786,10 @@ static int kern_recv(pfring *ring, u_char **buffer, u_int buffer_len,
 				hdr);
 			kp->tail++;
 			if (buffer_len)
-				release_slots(kp);
+				release_some(kp, 0);
 			return 1;
 		}
+		release_slots(kp); /* nothing to read: give everything back */
 		if (!wait || stopping(ring))
 			return 0;
 		/* Woken at the watermark; after poll_duration with fewer,
@@ -812,7 +830,12 @@ static int kern_next_pkt_time(pfring *ring, struct timespec *ts)
 
 static u_int32_t kern_num_queued(pfring *ring)
 {
-	int64_t n = ready_slots(priv_of(ring));
+	struct kern_priv *kp = priv_of(ring);
+	int64_t n;
+
+	if (kp->map)
+		kp->head_seen = load_head(kp);
+	n = ready_slots(kp);
 
 	return n > 0 ? (u_int32_t)n : 0;
 }

@@ -181,7 +181,9 @@ static bool pfr_insert(struct pfr_sock *ps, struct pfr_pkt *p, u32 rule_id,
 	bool bad;
 	u32 caplen;
 
-	if (pfr_queued(ps, &bad) >= ps->num_slots) {
+	/* The reader's page is read only when the ring looks full. */
+	if (ps->head - ps->tail_seen >= ps->num_slots &&
+	    pfr_queued(ps, &bad) >= ps->num_slots) {
 		ps->lost++;
 		return false;
 	}
@@ -289,14 +291,16 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 	if (!keep) {
 		ps->filtered++;
 	} else if (pfr_insert(ps, p, rule_id, snap)) {
-		u64 q = pfr_queued(ps, &bad);
+		u64 q = ps->head - ps->tail_seen;
 
 		/*
 		 * One wake-up per sleep: until the reader polls again, more
-		 * packets need not wake it (seed 004). Below the watermark
-		 * only the first packet after the reader emptied the ring
-		 * does anything: it starts the poll-duration timer. The
-		 * barrier of the sleeper check is paid only at the watermark.
+		 * packets need not wake it (seed 004). tail_seen is exact
+		 * while the reader sleeps (it polled first) and may lag while
+		 * it reads, so the reader's page is read again, and the
+		 * barrier of the sleeper check paid, only at the watermark.
+		 * Below it only the first packet into a ring the reader had
+		 * emptied does anything: it starts the poll-duration timer.
 		 */
 		if (q == 1) {
 			ps->pending_since = ktime_get_ns();
@@ -304,6 +308,7 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 				pfr_duration_due(ps, q);
 		}
 		if (!ps->woken && q >= ps->watermark &&
+		    pfr_queued(ps, &bad) >= ps->watermark &&
 		    skwq_has_sleeper(ps->sk.sk_wq)) {
 			ps->wakeups++;
 			ps->woken = true;

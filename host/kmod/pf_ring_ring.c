@@ -87,6 +87,7 @@ int pfr_ring_alloc(struct pfr_sock *ps)
 	ps->slot_size = slot_size;
 	ps->caplen = ps->caplen_req;
 	ps->head = 0;
+	ps->tail_seen = 0;
 	/* Published last: the packet path tests ps->mem. */
 	smp_store_release(&ps->mem, mem);
 	spin_unlock_bh(&ps->lock);
@@ -104,7 +105,10 @@ u64 pfr_queued(struct pfr_sock *ps, bool *bad)
 	u64 head = ps->head;
 
 	*bad = tail > head || head - tail > ps->num_slots;
-	return *bad ? ps->num_slots : head - tail;
+	if (*bad)
+		return ps->num_slots;
+	ps->tail_seen = tail;
+	return head - tail;
 }
 
 static void pfr_vm_open(struct vm_area_struct *vma)

@@ -72,6 +72,7 @@ struct pfr_sock {
 	u8 *slots;
 	u32 num_slots, slot_size, caplen;
 	u64 head;			/* the kernel's own copy */
+	u64 tail_seen;			/* the reader's tail at its last check */
 
 	/* Settings */
 	u32 caplen_req, num_slots_req;

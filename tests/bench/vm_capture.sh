@@ -35,6 +35,7 @@ WAKE_PACKETS_MAX=60000
 REPEAT=3
 REPEAT_SET=
 WORK_NS=0
+CAPLEN=1600
 QUICK=0
 MEM=1024
 SMP=2
@@ -80,6 +81,9 @@ and which side (generator or capture) limited each point.
   --wake-size N      frame size for (b) (default $WAKE_SIZE)
   --wake-packets N   packets per run of (b) at a fixed rate (default $WAKE_PACKETS)
   --wake-packets-max N  ... at the maximum rate (default $WAKE_PACKETS_MAX)
+  --caplen N         capture length of (a) (default $CAPLEN, cap_pfring's); a
+                     pf_ring.ko slot holds 32 + N bytes whatever the packet's
+                     size, an AF_PACKET frame only the packet
   --work-ns NS       extra analysis per packet in (a) where a rate has no
                      @NS (default $WORK_NS)
   --repeat N         every point N times, the two paths taking turns; the
@@ -109,6 +113,7 @@ parse_args() {
 		--wake-packets-max) WAKE_PACKETS_MAX=${2:?}; shift ;;
 		--repeat) REPEAT_SET=${2:?}; shift ;;
 		--work-ns) WORK_NS=${2:?}; shift ;;
+		--caplen) CAPLEN=${2:?}; shift ;;
 		--mem) MEM=${2:?}; shift ;;
 		--append) APPEND=$2; shift ;;
 		--timeout) TIMEOUT=${2:?}; shift ;;
@@ -205,7 +210,7 @@ guest_main() {
 				if [ $((n % 2)) = 0 ]; then paths="pf_ring.ko af_packet"; else paths="af_packet pf_ring.ko"; fi
 				n=$((n + 1))
 				for path in $paths; do
-					run_cap capture "$size" "$rate" "$work" "$path" "$PACKETS" 128 "$rep"
+					run_cap capture "$size" "$rate" "$work" "$path" "$PACKETS" 128 "$rep" -s "$CAPLEN"
 				done
 			done
 		done
@@ -269,6 +274,7 @@ WAKE_PACKETS=$WAKE_PACKETS
 WAKE_PACKETS_MAX=$WAKE_PACKETS_MAX
 REPEAT=$REPEAT
 WORK_NS=$WORK_NS
+CAPLEN=$CAPLEN
 PF_RING_KO=/lib/vpfr/pf_ring.ko
 EOF
 	cat >"$WORK/test.sh" <<EOF
