@@ -4,21 +4,7 @@
 # unloads when no socket is open. Runs in the tests/vm module guest, which
 # loads $PF_RING_KO before every script; this one leaves it loaded again.
 set -u
-N=0
-OUT=/tmp/t_module.out
-
-# check DESC CMD...: one result; the command's output is shown on failure
-check() {
-	desc=$1
-	shift
-	N=$((N + 1))
-	if "$@" >"$OUT" 2>&1; then
-		echo "ok $N - $desc"
-	else
-		echo "not ok $N - $desc"
-		sed 's/^/#   /' "$OUT" | head -n 20
-	fi
-}
+. "$ROOT/tests/vm/lib.sh"
 
 loaded() { grep -q '^pf_ring ' /proc/modules; }
 unloaded() { ! loaded && [ ! -e /proc/net/pf_ring ]; }
