@@ -182,40 +182,24 @@ static int get_opt(pfring *ring, int opt, void *buf, socklen_t len)
 
 /* Settings: one function per enum pfring_setting (kern_apply's table). */
 
+/* include/uapi/pf_ring.h numbers directions and modes as pfring.h does. */
+_Static_assert((int)rx_and_tx_direction == (int)PFRING_DIR_BOTH &&
+		   (int)rx_only_direction == (int)PFRING_DIR_RX &&
+		   (int)tx_only_direction == (int)PFRING_DIR_TX,
+	       "pfring.h and pf_ring.h directions differ");
+_Static_assert((int)send_and_recv_mode == (int)PFRING_MODE_SEND_RECV &&
+		   (int)send_only_mode == (int)PFRING_MODE_SEND_ONLY &&
+		   (int)recv_only_mode == (int)PFRING_MODE_RECV_ONLY,
+	       "pfring.h and pf_ring.h socket modes differ");
+
 static int apply_direction(pfring *ring, const void *arg)
 {
-	u_int32_t d;
-
-	switch (ring->cfg.direction) {
-	case rx_only_direction:
-		d = PFRING_DIR_RX;
-		break;
-	case tx_only_direction:
-		d = PFRING_DIR_TX;
-		break;
-	default:
-		d = PFRING_DIR_BOTH;
-		break;
-	}
-	return set_u32(ring, SO_PFRING_DIRECTION, d);
+	return set_u32(ring, SO_PFRING_DIRECTION, (u_int32_t)ring->cfg.direction);
 }
 
 static int apply_socket_mode(pfring *ring, const void *arg)
 {
-	u_int32_t m;
-
-	switch (ring->cfg.mode) {
-	case send_only_mode:
-		m = PFRING_MODE_SEND_ONLY;
-		break;
-	case recv_only_mode:
-		m = PFRING_MODE_RECV_ONLY;
-		break;
-	default:
-		m = PFRING_MODE_SEND_RECV;
-		break;
-	}
-	return set_u32(ring, SO_PFRING_SOCKET_MODE, m);
+	return set_u32(ring, SO_PFRING_SOCKET_MODE, (u_int32_t)ring->cfg.mode);
 }
 
 static int apply_sampling(pfring *ring, const void *arg)

@@ -220,14 +220,13 @@ static void pfr_publish_counters(struct pfr_sock *ps)
  * watermark: makes sure a sleeping reader is woken when the poll duration
  * passes. Returns true when it has passed already.
  */
-static bool pfr_duration_due(struct pfr_sock *ps, u64 q)
+static bool pfr_duration_due(struct pfr_sock *ps, u64 q, u64 now)
 {
-	u64 due, now;
+	u64 due;
 
 	if (!q || !ps->poll_duration || ps->dead)
 		return false;
 	due = ps->pending_since + (u64)ps->poll_duration * NSEC_PER_MSEC;
-	now = ktime_get_ns();
 	if (now >= due)
 		return true;
 	if (!ps->timer_armed) {
@@ -305,7 +304,7 @@ static void pfr_deliver(struct pfr_sock *ps, struct pfr_pkt *p)
 		if (q == 1) {
 			ps->pending_since = ktime_get_ns();
 			if (q < ps->watermark)
-				pfr_duration_due(ps, q);
+				pfr_duration_due(ps, q, ps->pending_since);
 		}
 		if (!ps->woken && q >= ps->watermark &&
 		    pfr_queued(ps, &bad) >= ps->watermark &&
@@ -1012,7 +1011,8 @@ static __poll_t pfr_poll(struct file *file, struct socket *sock,
 	ps->woken = false;	/* the reader is back: the next sleep may be woken */
 	if (ps->mem) {
 		q = pfr_queued(ps, &bad);
-		if (bad || (q && q >= ps->watermark) || pfr_duration_due(ps, q))
+		if (bad || (q && q >= ps->watermark) ||
+		    pfr_duration_due(ps, q, ktime_get_ns()))
 			mask |= EPOLLIN | EPOLLRDNORM;
 	}
 	spin_unlock_bh(&ps->lock);
