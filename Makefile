@@ -160,4 +160,8 @@ clean:
 	rm -rf $(O)
 	$(MAKE) -C tests/fuzz clean 2>/dev/null || true
 
+# vnplugd (host/backend) and the guest side (vnplug.ko's user space:
+# guest/libvpfring) add their own rules.
+include $(wildcard host/backend/backend.mk guest/guest.mk)
+
 -include $(shell find $(O) -name '*.d' 2>/dev/null)
