@@ -16,7 +16,9 @@
 #   --expect N    number of TAP results the guest must print (default 0)
 #   --log FILE    keep the whole console log there
 #   --append ARGS more kernel command-line arguments
-# Uses $KERNEL when set (as printed by kernel.sh), else runs kernel.sh.
+# Uses $KERNEL when set (as printed by kernel.sh), else runs kernel.sh, and
+# $QEMU when set (the vNPlug build of host/qemu-vnplug/build.sh), else
+# Debian's qemu-system-x86_64.
 set -eu
 HERE=$(cd "$(dirname "$0")" && pwd)
 INITRD=""
@@ -78,6 +80,11 @@ parse_args() {
 }
 
 need_qemu() {
+	if [ -n "${QEMU:-}" ]; then
+		[ -x "$QEMU" ] || die "QEMU=$QEMU is not executable"
+		return 0
+	fi
+	QEMU=qemu-system-x86_64
 	command -v qemu-system-x86_64 >/dev/null && return 0
 	[ "$(id -u)" -eq 0 ] || die "qemu-system-x86_64 missing (apt-get install qemu-system-x86)"
 	echo "run.sh: installing qemu-system-x86" >&2
@@ -98,7 +105,7 @@ boot() {
 	: >"$LOG"
 	start=$(now_ms)
 	deadline=$((start + TIMEOUT * 1000))
-	qemu-system-x86_64 -accel "$accel" -m "$MEM" -nodefaults -display none \
+	"$QEMU" -accel "$accel" -m "$MEM" -nodefaults -display none \
 		-monitor none -serial "file:$LOG" -no-reboot \
 		-kernel "$KERNEL" -initrd "$INITRD" \
 		-append "console=ttyS0 panic=-1 quiet $APPEND" \
