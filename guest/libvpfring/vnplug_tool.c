@@ -7,6 +7,7 @@
  */
 #include <endian.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,9 +31,13 @@
 
 #define GUEST_STATS    "/sys/class/misc/vnplug-ctrl/stats"
 #define GUEST_ATTR_DIR "/sys/class/misc/vnplug-ctrl"
-#define MAX_PAYLOAD                                                            \
-	(VNPLUG_MSG_MAX - sizeof(struct vnplug_msg_hdr) -                      \
-	 sizeof(struct vnplug_app_hdr))
+
+/* Both headers of an application message (28 bytes), and what may follow. */
+#define MSG_HDRS                                                               \
+	(sizeof(struct vnplug_msg_hdr) + sizeof(struct vnplug_app_hdr))
+#define MAX_PAYLOAD (VNPLUG_MSG_MAX - MSG_HDRS)
+/* serial-bench: what the host peer (tests/bench/vnplug_serial_peer) says. */
+#define SERIAL_PEER_HELLO "vnplug-serial-peer 1"
 
 static int opt_timeout = 10000; /* ms, for each request and hotplug */
 static const char *cmd = "vnplug-tool";
@@ -52,6 +58,80 @@ static double now_us(void)
 static void sleep_ms(int ms)
 {
 	poll(NULL, 0, ms);
+}
+
+/* This process's CPU time (user + system), in seconds. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
+}
+
+/* Timings of one measurement, for its median and 99th percentile. */
+struct samples {
+	double *v;
+	size_t n, cap;
+	double sum;
+};
+
+static int samples_add(struct samples *s, double v)
+{
+	double *nv;
+	size_t cap;
+
+	if (s->n == s->cap) {
+		cap = s->cap ? 2 * s->cap : 1024;
+		nv = realloc(s->v, cap * sizeof(*nv));
+		if (!nv)
+			return -ENOMEM;
+		s->v = nv;
+		s->cap = cap;
+	}
+	s->v[s->n++] = v;
+	s->sum += v;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Sorts the samples; then samples_rank() and the extremes are valid. */
+static void samples_sort(struct samples *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_double);
+}
+
+/* The p-quantile (0 < p <= 1) of sorted samples, by nearest rank. */
+static double samples_rank(const struct samples *s, double p)
+{
+	size_t k;
+
+	if (!s->n)
+		return 0;
+	k = (size_t)(p * (double)s->n);
+	if ((double)k < p * (double)s->n)
+		k++;
+	return s->v[k ? k - 1 : 0];
+}
+
+/* "avg A UNIT, min B UNIT, median C UNIT, p99 D UNIT, max E UNIT" */
+static void print_spread(struct samples *s, const char *unit)
+{
+	samples_sort(s);
+	printf(
+	    "avg %.1f %s, min %.1f %s, median %.1f %s, p99 %.1f %s, max %.1f "
+	    "%s",
+	    s->n ? s->sum / (double)s->n : 0.0, unit, s->n ? s->v[0] : 0.0,
+	    unit, samples_rank(s, 0.5), unit, samples_rank(s, 0.99), unit,
+	    s->n ? s->v[s->n - 1] : 0.0, unit);
 }
 
 /* "-EINVAL (Invalid argument)" for -EINVAL. */
@@ -830,18 +910,24 @@ static int drained_doorbells(uint32_t id, uint32_t *count)
 
 static int cmd_bench(int argc, char **argv)
 {
-	uint64_t secs = 1, size = 1 << 20, rounds = 3, i, notified = 0;
-	uint64_t calls = 0, events = 0;
-	double t0, t1, dt, rtt_min = 1e30, rtt_sum = 0;
-	double hp_min = 1e30, hp_max = 0, hp_sum = 0;
+	uint64_t secs = 1, size = 1 << 20, rounds = 3, count = 0;
+	uint64_t msg = MSG_HDRS + 8, i, notified = 0, events = 0;
+	uint8_t req[MAX_PAYLOAD], rep[MAX_PAYLOAD];
+	struct samples rtt = {0}, hp = {0};
+	struct vnplug_region *r = NULL;
 	uint32_t id, before, after;
-	struct vnplug_region *r;
 	volatile uint8_t first;
+	double t0, t1, dt, cpu;
+	size_t n, plen;
 	int c, k, ret, got;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "d:s:n:")) != -1) {
+	while ((c = getopt(argc, argv, "c:d:m:s:n:")) != -1) {
+		if (c == 'c' && !arg_u64(optarg, "count", &count, false))
+			continue;
 		if (c == 'd' && !arg_u64(optarg, "duration", &secs, false))
+			continue;
+		if (c == 'm' && !arg_u64(optarg, "message size", &msg, false))
 			continue;
 		if (c == 's' && !arg_u64(optarg, "size", &size, true))
 			continue;
@@ -851,67 +937,94 @@ static int cmd_bench(int argc, char **argv)
 	}
 	if (optind != argc)
 		return EXIT_USAGE;
+	if (msg < MSG_HDRS || msg > VNPLUG_MSG_MAX) {
+		fprintf(stderr, "%s: -m %" PRIu64 ": %zu to %d bytes\n", cmd,
+			msg, MSG_HDRS, VNPLUG_MSG_MAX);
+		return EXIT_USAGE;
+	}
 	if (need_session())
 		return EXIT_FAILURE;
+	plen = msg - MSG_HDRS;
 
-	/* Control round trips, for the duration. */
+	/* Control round trips: PING of a message of msg bytes in all. */
 	t0 = now_us();
-	do {
+	for (i = 0; count ? i < count : now_us() - t0 < secs * 1e6; i++) {
+		for (n = 0; n < plen; n++)
+			req[n] = (uint8_t)(i + n * 7);
 		t1 = now_us();
-		ret =
-		    test_call(VNPLUG_TEST_PING, &t1, sizeof(t1), NULL, 0, NULL);
-		if (ret)
-			return fail_call("PING", ret);
+		ret = test_call(VNPLUG_TEST_PING, req, plen, rep, sizeof(rep),
+				&n);
 		dt = now_us() - t1;
-		rtt_sum += dt;
-		rtt_min = dt < rtt_min ? dt : rtt_min;
-		calls++;
-	} while (now_us() - t0 < secs * 1e6);
-	printf("%s: control round trip: avg %.1f us, min %.1f us (%" PRIu64
-	       " calls)\n",
-	       cmd, rtt_sum / calls, rtt_min, calls);
+		if (ret) {
+			ret = fail_call("PING", ret);
+			goto out;
+		}
+		if (n != plen || memcmp(req, rep, plen)) {
+			ret =
+			    fail("PING %" PRIu64 ": echo of %zu bytes differs",
+				 i, n);
+			goto out;
+		}
+		if (samples_add(&rtt, dt)) {
+			ret = fail("out of memory");
+			goto out;
+		}
+	}
+	printf("%s: control round trip: ", cmd);
+	print_spread(&rtt, "us");
+	printf(" (%zu calls, %" PRIu64 "-byte messages)\n", rtt.n, msg);
 
 	/* Hotplug: MAP request to the first byte read through the mapping. */
 	for (i = 0; i < rounds; i++) {
 		t0 = now_us();
 		ret = map(size, &r);
 		if (ret)
-			return ret;
+			goto out;
 		first = *(const uint8_t *)vnplug_region_mem(r);
 		dt = (now_us() - t0) / 1e3;
 		(void)first;
-		hp_sum += dt;
-		hp_min = dt < hp_min ? dt : hp_min;
-		hp_max = dt > hp_max ? dt : hp_max;
-		if (i + 1 < rounds && unmap(r))
-			return EXIT_FAILURE;
+		if (samples_add(&hp, dt)) {
+			ret = fail("out of memory");
+			goto out_unmap;
+		}
+		if (i + 1 < rounds) {
+			ret = unmap(r);
+			r = NULL;
+			if (ret)
+				goto out;
+		}
 	}
-	printf(
-	    "%s: hotplug to usable: avg %.1f ms, min %.1f, max %.1f (%" PRIu64
-	    " rounds, %" PRIu64 " bytes)\n",
-	    cmd, hp_sum / rounds, hp_min, hp_max, rounds, size);
+	printf("%s: hotplug to usable: ", cmd);
+	print_spread(&hp, "ms");
+	printf(" (%" PRIu64 " rounds, %" PRIu64 " bytes)\n", rounds, size);
 
 	/* Guest -> host: doorbells for the duration, as counted by the host. */
 	id = vnplug_region_id(r);
 	ret = host_doorbells(id, &before);
 	if (ret)
 		goto out_unmap;
+	cpu = cpu_s();
 	t0 = now_us();
 	do {
 		for (k = 0; k < 64; k++)
 			vnplug_region_notify(r);
 		notified += 64;
 	} while ((t1 = now_us()) - t0 < secs * 1e6);
+	cpu = cpu_s() - cpu;
 	ret = drained_doorbells(id, &after);
 	if (ret)
 		goto out_unmap;
 	printf("%s: guest->host events: %.0f/s (host counted %" PRIu32
-	       " of %" PRIu64 " doorbells in %.2f s)%s\n",
+	       " of %" PRIu64 " doorbells in %.2f s), guest cpu %.0f%%%s\n",
 	       cmd, (after - before) / ((t1 - t0) / 1e6), after - before,
-	       notified, (t1 - t0) / 1e6,
+	       notified, (t1 - t0) / 1e6, 100 * cpu / ((t1 - t0) / 1e6),
 	       after - before == notified ? "" : " (counts differ)");
 
-	/* Host -> guest: SIGNAL then wait, for the duration. */
+	/*
+	 * Host -> guest, ping-pong for the duration: ask for one interrupt
+	 * (SIGNAL, whose reply comes back first), then wait for it.
+	 */
+	cpu = cpu_s();
 	t0 = now_us();
 	do {
 		ret = host_signal(id, 1);
@@ -924,15 +1037,321 @@ static int cmd_bench(int argc, char **argv)
 		}
 		events += (uint64_t)got;
 	} while ((t1 = now_us()) - t0 < secs * 1e6);
+	cpu = cpu_s() - cpu;
 	printf("%s: host->guest events: %.0f/s (%" PRIu64
-	       " events in %.2f s)\n",
-	       cmd, events / ((t1 - t0) / 1e6), events, (t1 - t0) / 1e6);
+	       " events in %.2f s, ping-pong), guest cpu %.0f%%\n",
+	       cmd, events / ((t1 - t0) / 1e6), events, (t1 - t0) / 1e6,
+	       100 * cpu / ((t1 - t0) / 1e6));
 
 out_unmap:
-	if (unmap(r) && !ret)
+	if (r && unmap(r) && !ret)
 		ret = EXIT_FAILURE;
+out:
+	free(rtt.v);
+	free(hp.v);
 	if (!ret)
 		printf("%s: ok\n", cmd);
+	return ret;
+}
+
+/* ---------------------------------------------------------------------- */
+/* serial-bench: the same measurements over a virtio-serial port          */
+
+/*
+ * Waits up to opt_timeout for events on fd: 0 when ready, -ETIMEDOUT,
+ * -EPIPE on a hang-up (the host end is closed) or a negative errno.
+ */
+static int poll_fd(int fd, short events)
+{
+	struct pollfd pfd = {.fd = fd, .events = events};
+	int n;
+
+	do
+		n = poll(&pfd, 1, opt_timeout);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	if (!n)
+		return -ETIMEDOUT;
+	if (!(pfd.revents & events) && (pfd.revents & (POLLHUP | POLLERR)))
+		return -EPIPE;
+	return 0;
+}
+
+/*
+ * Writes all of buf to the (non-blocking) port, waiting for room up to
+ * opt_timeout each time: 0 or a negative errno.
+ */
+static int port_write(int fd, const void *buf, size_t len)
+{
+	const uint8_t *p = buf;
+	ssize_t n;
+	int ev;
+
+	while (len) {
+		n = write(fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			return -errno;
+		ev = poll_fd(fd, POLLOUT);
+		if (ev < 0)
+			return ev;
+	}
+	return 0;
+}
+
+/*
+ * Reads exactly len bytes from the (non-blocking) port, as vnplug_recv()
+ * reads /dev/vnplug-ctrl: read, and poll when there is nothing yet (up to
+ * opt_timeout each time). 0 or a negative errno.
+ */
+static int port_read(int fd, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	ssize_t n;
+	int ev;
+
+	while (len) {
+		n = read(fd, p, len);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
+		if (!n)
+			return -EPIPE;
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN)
+			return -errno;
+		ev = poll_fd(fd, POLLIN);
+		if (ev < 0)
+			return ev;
+	}
+	return 0;
+}
+
+/* One line from the peer, without its newline. */
+static int port_line(int fd, char *line, size_t size)
+{
+	size_t len = 0;
+	int err;
+
+	for (;;) {
+		err = port_read(fd, line + len, 1);
+		if (err)
+			return err;
+		if (line[len] == '\n')
+			break;
+		if (++len == size - 1)
+			return -EMSGSIZE;
+	}
+	line[len] = '\0';
+	return 0;
+}
+
+/* A command line to the peer, then (if reply) its answer line. */
+static int port_cmd(int fd, const char *what, char *reply, size_t size)
+{
+	int err;
+
+	err = port_write(fd, what, strlen(what));
+	if (!err && reply)
+		err = port_line(fd, reply, size);
+	return err;
+}
+
+/* The port's name in sysfs (virtserialport's name=), or "?". */
+static const char *port_name(const char *path)
+{
+	static char name[128];
+	char sys[256];
+	const char *base = strrchr(path, '/');
+
+	snprintf(sys, sizeof(sys), "/sys/class/virtio-ports/%s/name",
+		 base ? base + 1 : path);
+	if (read_text(sys, name, sizeof(name)))
+		return "?";
+	name[strcspn(name, "\n")] = '\0';
+	return name;
+}
+
+static int cmd_serial_bench(int argc, char **argv)
+{
+	uint64_t secs = 1, count = 0, msg = MSG_HDRS + 8, i, sent = 0;
+	uint64_t events = 0, counted, peer_ms, batch, batch_end = 0;
+	uint8_t req[VNPLUG_MSG_MAX], rep[VNPLUG_MSG_MAX], drain[256];
+	char line[128], what[64];
+	struct samples rtt = {0};
+	const char *path;
+	double t0, t1, dt, cpu;
+	int c, k, fd, ret;
+	size_t n;
+
+	optind = 1;
+	while ((c = getopt(argc, argv, "c:d:m:")) != -1) {
+		if (c == 'c' && !arg_u64(optarg, "count", &count, false))
+			continue;
+		if (c == 'd' && !arg_u64(optarg, "duration", &secs, false))
+			continue;
+		if (c == 'm' && !arg_u64(optarg, "message size", &msg, false))
+			continue;
+		return EXIT_USAGE;
+	}
+	if (optind != argc - 1)
+		return EXIT_USAGE;
+	if (msg > VNPLUG_MSG_MAX) {
+		fprintf(stderr, "%s: -m %" PRIu64 ": at most %d bytes\n", cmd,
+			msg, VNPLUG_MSG_MAX);
+		return EXIT_USAGE;
+	}
+	path = argv[optind];
+	fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return fail("cannot open %s: %s", path, errname(-errno));
+	/* Whatever an earlier run left unread. */
+	while (read(fd, drain, sizeof(drain)) > 0)
+		;
+	ret = port_cmd(fd, "hello\n", line, sizeof(line));
+	if (ret) {
+		ret = fail("%s: no answer from the host peer: %s", path,
+			   errname(ret));
+		goto out;
+	}
+	if (strcmp(line, SERIAL_PEER_HELLO)) {
+		ret = fail("%s: the host peer says \"%s\", not \"%s\"", path,
+			   line, SERIAL_PEER_HELLO);
+		goto out;
+	}
+	printf("%s: port %s (%s), host peer \"%s\"\n", cmd, path,
+	       port_name(path), line);
+
+	/*
+	 * Round trips: msg bytes written, the peer echoes them. The peer is
+	 * told how many to echo before each batch (outside the timing); the
+	 * count or the duration is checked between batches.
+	 */
+	t0 = now_us();
+	for (i = 0; !ret; i++) {
+		if (i == batch_end) {
+			if (count ? i >= count : now_us() - t0 >= secs * 1e6)
+				break;
+			batch = count ? count - i : 100;
+			batch = batch < 1000 ? batch : 1000;
+			batch_end = i + batch;
+			snprintf(what, sizeof(what),
+				 "echo %" PRIu64 " %" PRIu64 "\n", msg, batch);
+			ret = port_cmd(fd, what, NULL, 0);
+			if (ret)
+				break;
+		}
+		for (n = 0; n < msg; n++)
+			req[n] = (uint8_t)(i + n * 7);
+		t1 = now_us();
+		ret = port_write(fd, req, msg);
+		if (!ret)
+			ret = port_read(fd, rep, msg);
+		dt = now_us() - t1;
+		if (ret)
+			break;
+		if (memcmp(req, rep, msg)) {
+			ret =
+			    fail("round trip %" PRIu64 ": the echo differs", i);
+			goto out;
+		}
+		if (samples_add(&rtt, dt)) {
+			ret = fail("out of memory");
+			goto out;
+		}
+	}
+	if (ret) {
+		ret = fail("round trip %" PRIu64 ": %s", i, errname(ret));
+		goto out;
+	}
+	printf("%s: round trip: ", cmd);
+	print_spread(&rtt, "us");
+	printf(" (%zu round trips, %" PRIu64 "-byte messages)\n", rtt.n, msg);
+
+	/* Guest -> host: 1-byte writes for the duration, the peer counts. */
+	ret = port_cmd(fd, "sink\n", NULL, 0);
+	if (ret) {
+		ret = fail("sink: %s", errname(ret));
+		goto out;
+	}
+	cpu = cpu_s();
+	t0 = now_us();
+	do {
+		for (k = 0; k < 16 && !ret; k++)
+			ret = port_write(fd, "e", 1);
+		sent += (uint64_t)k;
+	} while (!ret && (t1 = now_us()) - t0 < secs * 1e6);
+	cpu = cpu_s() - cpu;
+	if (!ret)
+		ret = port_cmd(fd, "q", line, sizeof(line));
+	if (ret) {
+		ret = fail("1-byte writes: %s", errname(ret));
+		goto out;
+	}
+	if (sscanf(line, "count %" SCNu64 " cpu_ms %" SCNu64, &counted,
+		   &peer_ms) != 2) {
+		ret = fail("the peer's count: \"%s\"", line);
+		goto out;
+	}
+	printf("%s: guest->host events: %.0f/s (host counted %" PRIu64
+	       " of %" PRIu64 " 1-byte writes in %.2f s), guest cpu %.0f%%, "
+	       "peer cpu %.0f%%%s\n",
+	       cmd, counted / ((t1 - t0) / 1e6), counted, sent, (t1 - t0) / 1e6,
+	       100 * cpu / ((t1 - t0) / 1e6), peer_ms / ((t1 - t0) / 1e3) * 100,
+	       counted == sent ? "" : " (counts differ)");
+
+	/*
+	 * Host -> guest, ping-pong for the duration: ask with one byte, wait
+	 * for the peer's byte.
+	 */
+	ret = port_cmd(fd, "pingpong\n", NULL, 0);
+	cpu = cpu_s();
+	t0 = t1 = now_us();
+	while (!ret) {
+		ret = port_write(fd, "a", 1);
+		if (!ret)
+			ret = port_read(fd, rep, 1);
+		if (ret)
+			break;
+		if (rep[0] != 'e') {
+			ret = fail("ping-pong: the peer sent 0x%02x", rep[0]);
+			goto out;
+		}
+		events++;
+		if ((t1 = now_us()) - t0 >= secs * 1e6)
+			break;
+	}
+	cpu = cpu_s() - cpu;
+	if (!ret)
+		ret = port_cmd(fd, "q", line, sizeof(line));
+	if (ret) {
+		ret = fail("ping-pong: %s", errname(ret));
+		goto out;
+	}
+	if (sscanf(line, "done %" SCNu64, &counted) != 1 || counted != events) {
+		ret =
+		    fail("ping-pong: %" PRIu64 " events, the peer says \"%s\"",
+			 events, line);
+		goto out;
+	}
+	printf("%s: host->guest events: %.0f/s (%" PRIu64
+	       " events in %.2f s, ping-pong), guest cpu %.0f%%\n",
+	       cmd, events / ((t1 - t0) / 1e6), events, (t1 - t0) / 1e6,
+	       100 * cpu / ((t1 - t0) / 1e6));
+	printf("%s: ok\n", cmd);
+out:
+	free(rtt.v);
+	close(fd);
 	return ret;
 }
 
@@ -1063,14 +1482,25 @@ static void usage(FILE *f)
 		"  raw [-w MS]             write one message from stdin, print "
 		"the answer\n"
 		"  stats                   host and guest statistics\n"
-		"  bench [-d S] [-s SIZE] [-n ROUNDS]\n"
+		"  bench [-c N] [-d S] [-m BYTES] [-s SIZE] [-n ROUNDS]\n"
 		"                          round trip, hotplug, event rates\n"
+		"  serial-bench [-c N] [-d S] [-m BYTES] PORT\n"
+		"                          round trip and event rates over a "
+		"virtio-serial\n"
+		"                          port, against "
+		"tests/bench/vnplug_serial_peer\n"
 		"  hold SIZE SECONDS       keep a region mapped, reading it "
 		"(unplug tests)\n"
 		"\n"
 		"SIZE takes a K, M or G suffix. -t: time allowed for each "
 		"request and\n"
-		"each hotplug or unplug (default 10000 ms).\n"
+		"each hotplug or unplug (default 10000 ms), and serial-bench's "
+		"wait for\n"
+		"each reply. bench and serial-bench: -c N round trips (bench "
+		"without -c:\n"
+		"for -d S, default 1), -m BYTES per message, headers included "
+		"(default 36);\n"
+		"-d S for each event rate.\n"
 		"Exit status: 0 ok, 1 failure, 2 usage, 3 raw: no reply, 4 "
 		"hold: SIGBUS.\n");
 }
@@ -1086,6 +1516,8 @@ static int run(int argc, char **argv)
 		return cmd_raw(argc, argv);
 	if (!strcmp(name, "bench"))
 		return cmd_bench(argc, argv);
+	if (!strcmp(name, "serial-bench"))
+		return cmd_serial_bench(argc, argv);
 	if (!strcmp(name, "stats")) {
 		if (argc != 1)
 			return EXIT_USAGE;
@@ -1123,8 +1555,8 @@ static int run(int argc, char **argv)
 }
 
 static const char *const commands[] = {
-    "ping", "pattern", "write", "doorbell", "signal", "cycles",
-    "raw",  "stats",   "bench", "hold",	    NULL,
+    "ping", "pattern", "write", "doorbell",	"signal", "cycles",
+    "raw",  "stats",   "bench", "serial-bench", "hold",	  NULL,
 };
 
 int main(int argc, char **argv)
