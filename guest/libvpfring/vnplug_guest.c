@@ -196,16 +196,20 @@ int vnplug_send(struct vnplug_session *s, uint32_t app_id, uint32_t op,
 	}
 }
 
-/* Reads one message into s->buf: its length or -errno. */
-static int ctrl_read(struct vnplug_session *s, int64_t deadline)
+/*
+ * One read() of a non-blocking device, waiting in poll() until deadline
+ * while there is nothing: the bytes read or -errno. On POLLERR or POLLHUP
+ * (a stale session, a device gone) the next read() says why.
+ */
+static ssize_t read_by(int fd, void *buf, size_t len, int64_t deadline)
 {
 	ssize_t n;
 	int ev, left;
 
 	for (;;) {
-		n = read(s->fd, s->buf, sizeof(s->buf));
+		n = read(fd, buf, len);
 		if (n >= 0)
-			return (int)n;
+			return n;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN)
@@ -213,11 +217,16 @@ static int ctrl_read(struct vnplug_session *s, int64_t deadline)
 		left = remaining(deadline);
 		if (!left)
 			return -ETIMEDOUT;
-		/* A stale session polls POLLERR; read() then says why. */
-		ev = poll_one(s->fd, POLLIN, left);
+		ev = poll_one(fd, POLLIN, left);
 		if (ev < 0)
 			return ev;
 	}
+}
+
+/* Reads one message into s->buf: its length or -errno. */
+static int ctrl_read(struct vnplug_session *s, int64_t deadline)
+{
+	return (int)read_by(s->fd, s->buf, sizeof(s->buf), deadline);
 }
 
 static int status_of(int32_t status)
@@ -569,29 +578,16 @@ void vnplug_region_notify(struct vnplug_region *r)
 
 int vnplug_region_wait(struct vnplug_region *r, int timeout_ms)
 {
-	int64_t deadline = deadline_of(timeout_ms);
 	uint64_t count;
 	ssize_t n;
-	int ev, left;
 
-	for (;;) {
-		n = read(r->fd, &count, sizeof(count));
-		if (n == (ssize_t)sizeof(count))
-			return count > INT_MAX ? INT_MAX : (int)count;
-		if (n >= 0)
-			return -EIO;
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN)
-			return -errno;
-		left = remaining(deadline);
-		if (!left)
-			return -ETIMEDOUT;
-		/* POLLHUP or POLLERR: the read says which (-ENODEV, -EPIPE). */
-		ev = poll_one(r->fd, POLLIN, left);
-		if (ev < 0)
-			return ev;
-	}
+	/* -ENODEV once the device is gone, -EPIPE once vnplugd is */
+	n = read_by(r->fd, &count, sizeof(count), deadline_of(timeout_ms));
+	if (n < 0)
+		return (int)n;
+	if (n != (ssize_t)sizeof(count))
+		return -EIO;
+	return count > INT_MAX ? INT_MAX : (int)count;
 }
 
 int vnplug_region_wait_gone(uint32_t region_id, int timeout_ms)
