@@ -33,7 +33,11 @@ BASE_CFLAGS = $(WARN) $(CFLAGS) -std=gnu11 -fvisibility=hidden
 LIBS       := -lpcap $(shell $(PKG_CONFIG) --libs libbpf 2>/dev/null || echo -lbpf) -lpthread
 
 COMMON_SRC := $(wildcard common/*.c)
-LIB_SRC    := $(wildcard libpfring/*.c)
+# libpfring takes in the guest's "host:" module and the guest vNPlug API
+# (guest/libvpfring) it runs on, so one binary works on hosts and guests.
+LIB_SRC    := $(wildcard libpfring/*.c) guest/libvpfring/mod_host.c \
+	      guest/libvpfring/vpfring_wire.c guest/libvpfring/vnplug_guest.c \
+	      $(wildcard guest/libvpfring/vnplug_sock.c)
 LIB_OBJ    := $(patsubst %.c,$(O)/%.o,$(COMMON_SRC) $(LIB_SRC)) $(O)/libpfring/bpf/objs.o
 BPF_SRC    := $(wildcard libpfring/bpf/*.bpf.c)
 BPF_OBJ    := $(patsubst libpfring/bpf/%.bpf.c,$(O)/bpf/%.bpf.o,$(BPF_SRC))

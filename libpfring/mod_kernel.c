@@ -37,6 +37,7 @@
 
 #include "../include/uapi/pf_ring.h"
 #include "pfring_priv.h"
+#include "ring_read.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -50,20 +51,11 @@ struct kern_priv {
 	int wake_fd; /* eventfd: pfring_breakloop()/pfring_shutdown() */
 	int ifindex; /* 0: "any" */
 	char ifname[IF_NAMESIZE];
-	/* The mapping and its geometry, validated once at open. */
+	/* The mapping, and the reader of the ring in it (ring_read.h). */
 	u_int8_t *map;
 	size_t map_len;
-	struct pfring_ring_hdr *hdr;
-	struct pfring_reader_page *rp;
-	u_int8_t *slots;
-	u_int32_t num_slots;
-	u_int32_t slot_size;
-	u_int32_t caplen;
-	/* Reader state */
-	u_int64_t tail;	     /* next slot to read */
-	u_int64_t published; /* tail the kernel has been given */
-	u_int64_t head_seen; /* head at the last load */
-	u_int32_t batch;     /* slots given back at once */
+	struct pfr_slots rd;
+	int mmap_fd; /* SO_PFRING_MMAP_FD, for pfring_export_ring(); -1 */
 };
 
 static struct kern_priv *priv_of(pfring *ring)
@@ -480,94 +472,38 @@ static int bad_ring(pfring *ring, int code, const char *fmt, ...)
 }
 
 /*
- * The header against what this library was built for and against the
- * mapping; a ring that fails any check is not read at all.
+ * The header against what this library was built for, against the mapping
+ * and against SO_PFRING_RING_INFO; a ring that fails any check is not read
+ * at all.
  */
 static int ring_validate(pfring *ring, const struct pfring_ring_info *info)
 {
 	struct kern_priv *kp = priv_of(ring);
-	const struct pfring_ring_hdr *h = kp->hdr;
-	u_int64_t tot = kp->map_len, slots_end;
-	u_int32_t ns = h->num_slots, ss = h->slot_size, cl = h->caplen;
+	const struct pfring_ring_hdr *h;
+	char why[PFRING_ERRBUF_SIZE - 64];
+	int rc;
 
-	if (h->magic != PFRING_RING_MAGIC)
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"magic 0x%08x, expected 0x%08x", h->magic,
-				PFRING_RING_MAGIC);
-	if (h->version != PFRING_UAPI_VERSION)
-		return bad_ring(
-		    ring, PF_RING_ERROR_INVALID_LIB_VERSION,
-		    "ring version %u, this libpfring reads version "
-		    "%u (build both from one include/uapi/pf_ring.h)",
-		    h->version, PFRING_UAPI_VERSION);
-	if (h->format != PFRING_FORMAT_SLOTS)
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"format %u, expected %u", h->format,
-				PFRING_FORMAT_SLOTS);
-	if (h->hdr_len != sizeof(struct pfring_ring_hdr) ||
-	    h->slot_hdr_len != sizeof(struct pfring_slot_hdr))
-		return bad_ring(ring, PF_RING_ERROR_INVALID_LIB_VERSION,
-				"header %u bytes, slot header %u bytes; "
-				"expected %zu and %zu",
-				h->hdr_len, h->slot_hdr_len,
-				sizeof(struct pfring_ring_hdr),
-				sizeof(struct pfring_slot_hdr));
-	if (h->tot_mem != info->tot_mem || ns != info->num_slots ||
-	    ss != info->slot_size || cl != info->caplen)
+	rc = pfr_slots_attach(&kp->rd, kp->map, kp->map_len, why, sizeof(why));
+	if (rc < 0)
+		return bad_ring(ring, rc, "%s", why);
+	h = kp->rd.hdr;
+	if (h->num_slots != info->num_slots ||
+	    h->slot_size != info->slot_size || h->caplen != info->caplen) {
+		kp->rd.map = NULL; /* not to be read */
 		return bad_ring(
 		    ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-		    "header (%llu bytes, %u slots of %u, caplen %u) "
-		    "disagrees with SO_PFRING_RING_INFO (%llu, %u, "
-		    "%u, %u)",
-		    (unsigned long long)h->tot_mem, ns, ss, cl,
-		    (unsigned long long)info->tot_mem, info->num_slots,
+		    "header (%u slots of %u, caplen %u) disagrees with "
+		    "SO_PFRING_RING_INFO (%u, %u, %u)",
+		    h->num_slots, h->slot_size, h->caplen, info->num_slots,
 		    info->slot_size, info->caplen);
-	if (ns == 0 || (ns & (ns - 1)) != 0)
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"%u slots: not a power of two", ns);
-	if (cl == 0 || ss % 8 != 0 ||
-	    (u_int64_t)ss < (u_int64_t)sizeof(struct pfring_slot_hdr) + cl)
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"slot size %u for caplen %u (slot header %zu)",
-				ss, cl, sizeof(struct pfring_slot_hdr));
-	if (h->reader_off < sizeof(struct pfring_ring_hdr) ||
-	    h->reader_off % 8 != 0 ||
-	    h->reader_off > tot - sizeof(struct pfring_reader_page))
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"reader page at %llu in %llu bytes",
-				(unsigned long long)h->reader_off,
-				(unsigned long long)tot);
-	slots_end = h->slots_off + (u_int64_t)ns * ss;
-	if (h->slots_off < sizeof(struct pfring_ring_hdr) ||
-	    h->slots_off % 8 != 0 || h->slots_off > tot || slots_end > tot ||
-	    (h->reader_off + sizeof(struct pfring_reader_page) > h->slots_off &&
-	     h->reader_off < slots_end))
-		return bad_ring(ring, PF_RING_ERROR_WRONG_CONFIGURATION,
-				"slots at %llu..%llu in %llu bytes (reader "
-				"page at %llu)",
-				(unsigned long long)h->slots_off,
-				(unsigned long long)slots_end,
-				(unsigned long long)tot,
-				(unsigned long long)h->reader_off);
-	kp->num_slots = ns;
-	kp->batch = ns / 4 < 64 ? (ns / 4 ? ns / 4 : 1) : 64;
-	kp->slot_size = ss;
-	kp->caplen = cl;
-	kp->rp = (struct pfring_reader_page *)(kp->map + h->reader_off);
-	kp->slots = kp->map + h->slots_off;
+	}
 	return 0;
-}
-
-static u_int64_t load_head(const struct kern_priv *kp)
-{
-	return __atomic_load_n(&kp->hdr->head, __ATOMIC_ACQUIRE);
 }
 
 static int ring_map(pfring *ring)
 {
 	struct kern_priv *kp = priv_of(ring);
 	struct pfring_ring_info info;
-	u_int64_t head;
 	int rc;
 
 	rc = get_opt(ring, SO_PFRING_RING_INFO, &info, sizeof(info));
@@ -589,55 +525,10 @@ static int ring_map(pfring *ring)
 				    "pf_ring.ko: mmap of the %zu-byte ring: %s",
 				    kp->map_len, strerror(err));
 	}
-	kp->hdr = (struct pfring_ring_hdr *)kp->map;
-	rc = ring_validate(ring, &info);
-	if (rc < 0)
-		return rc;
-	/* The reader page is ours; start where it says (0 on a new ring). */
-	kp->tail = __atomic_load_n(&kp->rp->tail, __ATOMIC_RELAXED);
-	head = load_head(kp);
-	if (head - kp->tail > kp->num_slots) {
-		kp->tail = head;
-		__atomic_store_n(&kp->rp->tail, kp->tail, __ATOMIC_RELEASE);
-	}
-	kp->published = kp->tail;
-	return 0;
+	return ring_validate(ring, &info);
 }
 
 /* Reading */
-
-/* Hand the slots read so far back to the kernel. */
-/*
- * Gives the kernel back the slots read so far, in batches: the reader's
- * page and the kernel's header line then change hands once per batch, not
- * once per packet. Before a wait (@all) everything goes back.
- */
-static void release_some(struct kern_priv *kp, int all)
-{
-	if (kp->map && kp->tail - kp->published >= (all ? 1 : kp->batch)) {
-		__atomic_store_n(&kp->rp->tail, kp->tail, __ATOMIC_RELEASE);
-		kp->published = kp->tail;
-	}
-}
-
-/* Slots ready to read, bounded by the ring; -1 if head makes no sense. */
-static void release_slots(struct kern_priv *kp)
-{
-	release_some(kp, 1);
-}
-
-/* Slots ready to read; loads head only when the last load is used up. */
-static int64_t ready_slots(struct kern_priv *kp)
-{
-	u_int64_t n;
-
-	if (!kp->map)
-		return 0;
-	if (kp->head_seen == kp->tail)
-		kp->head_seen = load_head(kp);
-	n = kp->head_seen - kp->tail;
-	return n > kp->num_slots ? -1 : (int64_t)n;
-}
 
 static int corrupt(pfring *ring)
 {
@@ -646,52 +537,9 @@ static int corrupt(pfring *ring)
 	return pfring_error(ring, PF_RING_ERROR_GENERIC,
 			    "pf_ring.ko ring of %s: head %llu is not within %u "
 			    "slots of the reader's tail %llu",
-			    kp->ifname, (unsigned long long)load_head(kp),
-			    kp->num_slots, (unsigned long long)kp->tail);
-}
-
-static const struct pfring_slot_hdr *slot_at(const struct kern_priv *kp,
-					     u_int64_t n)
-{
-	return (
-	    const struct pfring_slot_hdr *)(kp->slots +
-					    (size_t)(n & (kp->num_slots - 1)) *
-						kp->slot_size);
-}
-
-static void deliver(pfring *ring, const struct pfring_slot_hdr *sh,
-		    u_char **buffer, u_int buffer_len,
-		    struct pfring_pkthdr *hdr)
-{
-	struct kern_priv *kp = priv_of(ring);
-	struct pfring_extended_pkthdr *x = &hdr->extended_hdr;
-	u_char *data = (u_char *)(sh + 1);
-	u_int64_t ts = sh->ts_ns;
-	u_int32_t caplen = sh->caplen;
-
-	/* The slot's length is the kernel's word; the geometry bounds it. */
-	if (caplen > kp->caplen)
-		caplen = kp->caplen;
-	if (caplen > ring->caplen)
-		caplen = ring->caplen;
-	x->flags = 0;
-	x->pkt_hash = 0;
-	x->parsed_header_len = 0;
-	x->parsed_pkt.vlan_id = 0;
-	hdr->ts.tv_sec = (time_t)(ts / 1000000000ull);
-	hdr->ts.tv_usec = (suseconds_t)(ts % 1000000000ull / 1000);
-	hdr->caplen = caplen;
-	hdr->len = sh->len;
-	x->timestamp_ns = ts;
-	x->if_index = sh->ifindex;
-	x->rx_direction = !(sh->flags & PFRING_SLOT_TX);
-	if (buffer_len == 0) {
-		*buffer = data; /* valid until the next recv */
-		return;
-	}
-	if (hdr->caplen > buffer_len)
-		hdr->caplen = buffer_len;
-	memcpy(*buffer, data, hdr->caplen);
+			    kp->ifname,
+			    (unsigned long long)pfr_slots_head(&kp->rd),
+			    kp->rd.num_slots, (unsigned long long)kp->rd.tail);
 }
 
 static int stopping(pfring *ring)
@@ -716,15 +564,14 @@ static int wait_ring(pfring *ring, int timeout_ms)
 	u_int64_t count;
 	int rc;
 
-	release_slots(kp); /* the kernel counts what is left for the watermark */
-	__atomic_store_n(&kp->rp->flags, PFRING_READER_WAITING,
-			 __ATOMIC_SEQ_CST);
-	if (ready_slots(kp) != 0) {
-		__atomic_store_n(&kp->rp->flags, 0, __ATOMIC_RELAXED);
+	pfr_slots_release(&kp->rd, 1); /* the kernel counts what is left for the watermark */
+	pfr_slots_set_waiting(&kp->rd, 1);
+	if (pfr_slots_ready(&kp->rd) != 0) {
+		pfr_slots_set_waiting(&kp->rd, 0);
 		return 1;
 	}
 	rc = poll(pfd, 2, timeout_ms);
-	__atomic_store_n(&kp->rp->flags, 0, __ATOMIC_RELAXED);
+	pfr_slots_set_waiting(&kp->rd, 0);
 	if (rc < 0 && errno == EINTR)
 		return 0;
 	if (rc < 0)
@@ -739,7 +586,7 @@ static int wait_ring(pfring *ring, int timeout_ms)
 				    "pf_ring.ko: poll: socket closed");
 	/* An error or hang-up with nothing to read would make every wait
 	 * return at once: report it rather than spin. */
-	if ((pfd[0].revents & (POLLERR | POLLHUP)) && ready_slots(kp) == 0) {
+	if ((pfd[0].revents & (POLLERR | POLLHUP)) && pfr_slots_ready(&kp->rd) == 0) {
 		int err = 0;
 		socklen_t len = sizeof(err);
 
@@ -760,20 +607,21 @@ static int kern_recv(pfring *ring, u_char **buffer, u_int buffer_len,
 	int64_t n;
 	int rc;
 
-	release_some(kp, 0); /* the zero-copy buffer of the last recv */
+	pfr_slots_release(&kp->rd, 0); /* the zero-copy buffer of the last recv */
 	for (;;) {
-		n = ready_slots(kp);
+		n = pfr_slots_ready(&kp->rd);
 		if (n < 0)
 			return corrupt(ring);
 		if (n > 0) {
-			deliver(ring, slot_at(kp, kp->tail), buffer, buffer_len,
-				hdr);
-			kp->tail++;
+			pfr_slots_deliver(&kp->rd,
+					  pfr_slots_at(&kp->rd, kp->rd.tail),
+					  ring->caplen, buffer, buffer_len, hdr);
+			kp->rd.tail++;
 			if (buffer_len)
-				release_some(kp, 0);
+				pfr_slots_release(&kp->rd, 0);
 			return 1;
 		}
-		release_slots(kp); /* nothing to read: give everything back */
+		pfr_slots_release(&kp->rd, 1); /* nothing to read: give everything back */
 		if (!wait || stopping(ring))
 			return 0;
 		/* Woken at the watermark; after poll_duration with fewer,
@@ -787,7 +635,7 @@ static int kern_recv(pfring *ring, u_char **buffer, u_int buffer_len,
 static int kern_poll(pfring *ring, u_int timeout_ms)
 {
 	struct kern_priv *kp = priv_of(ring);
-	int64_t n = ready_slots(kp);
+	int64_t n = pfr_slots_ready(&kp->rd);
 	int rc;
 
 	if (n != 0)
@@ -795,7 +643,7 @@ static int kern_poll(pfring *ring, u_int timeout_ms)
 	rc = wait_ring(ring, (int)timeout_ms);
 	if (rc < 0)
 		return rc;
-	n = ready_slots(kp);
+	n = pfr_slots_ready(&kp->rd);
 	return n >= 0 ? n > 0 : corrupt(ring);
 }
 
@@ -804,9 +652,9 @@ static int kern_next_pkt_time(pfring *ring, struct timespec *ts)
 	struct kern_priv *kp = priv_of(ring);
 	u_int64_t t;
 
-	if (ready_slots(kp) <= 0)
+	if (pfr_slots_ready(&kp->rd) <= 0)
 		return PF_RING_ERROR_NO_PKT_AVAILABLE;
-	t = slot_at(kp, kp->tail)->ts_ns;
+	t = pfr_slots_at(&kp->rd, kp->rd.tail)->ts_ns;
 	ts->tv_sec = (time_t)(t / 1000000000ull);
 	ts->tv_nsec = (long)(t % 1000000000ull);
 	return 0;
@@ -814,14 +662,7 @@ static int kern_next_pkt_time(pfring *ring, struct timespec *ts)
 
 static u_int32_t kern_num_queued(pfring *ring)
 {
-	struct kern_priv *kp = priv_of(ring);
-	int64_t n;
-
-	if (kp->map)
-		kp->head_seen = load_head(kp);
-	n = ready_slots(kp);
-
-	return n > 0 ? (u_int32_t)n : 0;
+	return pfr_slots_queued(&priv_of(ring)->rd);
 }
 
 /* Statistics */
@@ -1200,6 +1041,8 @@ static void kern_close(pfring *ring)
 		munmap(kp->map, kp->map_len);
 	if (kp->fd >= 0)
 		close(kp->fd);
+	if (kp->mmap_fd >= 0)
+		close(kp->mmap_fd);
 	if (kp->wake_fd >= 0)
 		close(kp->wake_fd);
 	free(kp);
@@ -1236,6 +1079,7 @@ static int kern_open(pfring *ring)
 		return pfring_error(ring, PF_RING_ERROR_NOT_ENOUGH_MEMORY,
 				    "out of memory");
 	kp->fd = -1;
+	kp->mmap_fd = -1;
 	ring->priv = kp;
 	kp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (kp->wake_fd < 0) {
@@ -1266,6 +1110,35 @@ out_close:
 	return rc;
 }
 
+/*
+ * For vnplugd: the ring's memory as an mmap-only descriptor, so that the
+ * socket itself never leaves this process. Asked for once, kept until
+ * close.
+ */
+static int kern_export(pfring *ring, struct pfring_ring_export *ex)
+{
+	struct kern_priv *kp = priv_of(ring);
+	__s32 fd;
+	int rc;
+
+	if (!kp->map)
+		return pfring_error(ring, PF_RING_ERROR_INVALID_STATUS,
+				    "pf_ring.ko: the ring is not mapped");
+	if (kp->mmap_fd < 0) {
+		rc = get_opt(ring, SO_PFRING_MMAP_FD, &fd, sizeof(fd));
+		if (rc < 0)
+			return rc;
+		kp->mmap_fd = fd;
+	}
+	memset(ex, 0, sizeof(*ex));
+	ex->format = PFRING_EXPORT_PFRING;
+	ex->mem_fd = kp->mmap_fd;
+	ex->size = kp->map_len;
+	ex->poll_fd = kp->fd;
+	ex->caplen = kp->rd.caplen;
+	return 0;
+}
+
 const struct pfring_module_ops pfring_mod_kernel = {
     .name = "pf_ring.ko",
     .open = kern_open,
@@ -1292,4 +1165,5 @@ const struct pfring_module_ops pfring_mod_kernel = {
     .mtu = kern_mtu,
     .shutdown = kern_shutdown,
     .wakeup = kern_wakeup,
+    .export_ring = kern_export,
 };

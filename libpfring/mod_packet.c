@@ -31,6 +31,7 @@
 
 #include "pfring_ebpf.h"
 #include "pfring_priv.h"
+#include "ring_read.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -61,10 +62,7 @@ struct pkt_priv {
 	u_int8_t *map;
 	size_t map_len;
 	struct tpacket_req3 req;
-	unsigned int blk;	   /* block being read, or the next one */
-	int in_blk;		   /* blk is ours and being read */
-	u_int32_t left;		   /* unread packets in blk */
-	struct tpacket3_hdr *next; /* the next of them */
+	struct pfr_tpv3 rd; /* the reader (ring_read.h) */
 	/* PACKET_STATISTICS resets on each read: totals so far. */
 	u_int64_t st_packets, st_drops;
 	u_int64_t swallowed; /* delivered to reflect, kept from the app */
@@ -152,9 +150,7 @@ static int ring_map(pfring *ring, const struct tpacket_req3 *req)
 		pp->map = NULL;
 		return sys_error(ring, "mapping the packet ring");
 	}
-	pp->blk = 0;
-	pp->in_blk = 0;
-	pp->left = 0;
+	pfr_tpv3_attach(&pp->rd, pp->map, req->tp_block_size, req->tp_block_nr);
 	return 0;
 }
 
@@ -176,6 +172,7 @@ static void ring_destroy(pfring *ring)
 		return;
 	munmap(pp->map, pp->map_len);
 	pp->map = NULL;
+	pp->rd.map = NULL;
 	memset(&none, 0, sizeof(none));
 	setsockopt(pp->fd, SOL_PACKET, PACKET_RX_RING, &none, sizeof(none));
 }
@@ -226,133 +223,6 @@ static int sock_hook(pfring *ring)
 }
 
 /* Reading the ring */
-
-static struct tpacket_block_desc *block(struct pkt_priv *pp, unsigned int i)
-{
-	return (struct tpacket_block_desc *)(pp->map +
-					     (size_t)i * pp->req.tp_block_size);
-}
-
-/*
- * The kernel fills a block, then hands it over by setting block_status to
- * TP_STATUS_USER after a write barrier (prb_close_block() and
- * prb_retire_current_block() in net/packet/af_packet.c): this acquire load
- * pairs with it. The kernel fills a block again only once it reads
- * TP_STATUS_KERNEL there (prb_curr_blk_in_use(), prb_dispatch_next_block()),
- * so the reader's store is a release: its reads of the block come first.
- */
-static int block_ready(struct pkt_priv *pp, unsigned int i)
-{
-	u_int32_t status = __atomic_load_n(&block(pp, i)->hdr.bh1.block_status,
-					   __ATOMIC_ACQUIRE);
-
-	return status & TP_STATUS_USER;
-}
-
-static void block_release(struct pkt_priv *pp)
-{
-	__atomic_store_n(&block(pp, pp->blk)->hdr.bh1.block_status,
-			 TP_STATUS_KERNEL, __ATOMIC_RELEASE);
-	pp->blk = (pp->blk + 1) % pp->req.tp_block_nr;
-	pp->in_blk = 0;
-}
-
-static struct tpacket3_hdr *first_packet(struct tpacket_block_desc *bd)
-{
-	return (struct tpacket3_hdr *)((u_int8_t *)bd +
-				       bd->hdr.bh1.offset_to_first_pkt);
-}
-
-/*
- * The next packet, or NULL. The block of the previous packet goes back to
- * the kernel only now, when the reader has moved past its last packet: a
- * zero-copy buffer stays valid until the next recv.
- */
-static struct tpacket3_hdr *next_packet(struct pkt_priv *pp)
-{
-	struct tpacket_block_desc *bd;
-	struct tpacket3_hdr *h;
-
-	if (!pp->map)
-		return NULL;
-	if (pp->in_blk && pp->left == 0)
-		block_release(pp);
-	while (!pp->in_blk) {
-		if (!block_ready(pp, pp->blk))
-			return NULL;
-		bd = block(pp, pp->blk);
-		pp->in_blk = 1;
-		pp->left = bd->hdr.bh1.num_pkts;
-		pp->next = first_packet(bd);
-		if (pp->left == 0)
-			block_release(pp);
-	}
-	h = pp->next;
-	pp->left--;
-	pp->next = (struct tpacket3_hdr *)((u_int8_t *)h + h->tp_next_offset);
-	return h;
-}
-
-/* The next packet without taking it, or NULL. */
-static struct tpacket3_hdr *peek_packet(struct pkt_priv *pp)
-{
-	unsigned int b;
-
-	if (!pp->map)
-		return NULL;
-	if (pp->in_blk && pp->left)
-		return pp->next;
-	b = pp->in_blk ? (pp->blk + 1) % pp->req.tp_block_nr : pp->blk;
-	if (!block_ready(pp, b) || block(pp, b)->hdr.bh1.num_pkts == 0)
-		return NULL;
-	return first_packet(block(pp, b));
-}
-
-static const struct sockaddr_ll *pkt_sll(const struct tpacket3_hdr *h)
-{
-	return (const struct sockaddr_ll *)((const u_int8_t *)h +
-					    TPACKET_ALIGN(sizeof(*h)));
-}
-
-static void fill_hdr(pfring *ring, const struct tpacket3_hdr *h,
-		     struct pfring_pkthdr *hdr)
-{
-	struct pfring_extended_pkthdr *x = &hdr->extended_hdr;
-
-	/* Field by field: clearing the whole header (parsed_pkt included, which
-	 * only a parse fills) cost more than the rest of the receive path. */
-	x->flags = 0;
-	x->pkt_hash = 0;
-	x->parsed_header_len = 0;
-	x->parsed_pkt.vlan_id = 0;
-	hdr->ts.tv_sec = h->tp_sec;
-	hdr->ts.tv_usec = h->tp_nsec / 1000;
-	hdr->caplen =
-	    h->tp_snaplen < ring->caplen ? h->tp_snaplen : ring->caplen;
-	hdr->len = h->tp_len;
-	x->timestamp_ns = (u_int64_t)h->tp_sec * 1000000000ull + h->tp_nsec;
-	x->if_index = pkt_sll(h)->sll_ifindex;
-	x->rx_direction = pkt_sll(h)->sll_pkttype != PACKET_OUTGOING;
-	if (h->tp_status & TP_STATUS_VLAN_VALID) {
-		x->parsed_pkt.vlan_id = h->hv1.tp_vlan_tci & 0x0fff;
-		x->flags |= PKT_FLAGS_VLAN_HWACCEL;
-	}
-}
-
-static void deliver(pfring *ring, const struct tpacket3_hdr *h, u_char **buffer,
-		    u_int buffer_len, struct pfring_pkthdr *hdr)
-{
-	u_char *data = (u_char *)h + h->tp_mac;
-
-	fill_hdr(ring, h, hdr);
-	if (buffer_len == 0) {
-		*buffer = data;
-		return;
-	}
-	if (hdr->caplen > buffer_len)
-		hdr->caplen = buffer_len;
-	memcpy(*buffer, data, hdr->caplen);
-}
 
 /* Wait for the socket or a shutdown; > 0 ready, 0 timeout, < 0 error. */
 static int wait_ring(pfring *ring, int timeout_ms)
@@ -471,7 +341,7 @@ static int reflect_and_keep(pfring *ring, const struct tpacket3_hdr *h)
 	if (v.reflect)
 		transmit(pp, pkt, h->tp_snaplen, v.reflect_ifindex);
 	if (v.bounce)
-		transmit(pp, pkt, h->tp_snaplen, pkt_sll(h)->sll_ifindex);
+		transmit(pp, pkt, h->tp_snaplen, pfr_tpv3_sll(h)->sll_ifindex);
 	if (v.forward && sample_keep(ring))
 		return 1;
 	pp->swallowed++;
@@ -486,11 +356,11 @@ static int pkt_recv(pfring *ring, u_char **buffer, u_int buffer_len,
 	int rc;
 
 	for (;;) {
-		h = next_packet(pp);
+		h = pfr_tpv3_next(&pp->rd);
 		if (h && pp->reflect_rules && !reflect_and_keep(ring, h))
 			continue;
 		if (h) {
-			deliver(ring, h, buffer, buffer_len, hdr);
+			pfr_tpv3_deliver(h, ring->caplen, buffer, buffer_len, hdr);
 			return 1;
 		}
 		if (!wait || stopping(ring))
@@ -506,17 +376,17 @@ static int pkt_poll(pfring *ring, u_int timeout_ms)
 	struct pkt_priv *pp = priv_of(ring);
 	int rc;
 
-	if (peek_packet(pp))
+	if (pfr_tpv3_peek(&pp->rd))
 		return 1;
 	rc = wait_ring(ring, (int)timeout_ms);
 	if (rc <= 0)
 		return rc;
-	return peek_packet(pp) ? 1 : 0;
+	return pfr_tpv3_peek(&pp->rd) ? 1 : 0;
 }
 
 static int pkt_next_pkt_time(pfring *ring, struct timespec *ts)
 {
-	struct tpacket3_hdr *h = peek_packet(priv_of(ring));
+	struct tpacket3_hdr *h = pfr_tpv3_peek(&priv_of(ring)->rd);
 
 	if (!h)
 		return PF_RING_ERROR_NO_PKT_AVAILABLE;
@@ -525,23 +395,9 @@ static int pkt_next_pkt_time(pfring *ring, struct timespec *ts)
 	return 0;
 }
 
-/* Packets in blocks the kernel handed over and the reader has not read. */
 static u_int32_t pkt_num_queued(pfring *ring)
 {
-	struct pkt_priv *pp = priv_of(ring);
-	u_int32_t n = pp->in_blk ? pp->left : 0, i;
-	unsigned int b = pp->blk;
-
-	if (!pp->map)
-		return 0;
-	if (pp->in_blk)
-		b = (b + 1) % pp->req.tp_block_nr;
-	for (i = pp->in_blk; i < pp->req.tp_block_nr && block_ready(pp, b);
-	     i++) {
-		n += block(pp, b)->hdr.bh1.num_pkts;
-		b = (b + 1) % pp->req.tp_block_nr;
-	}
-	return n;
+	return pfr_tpv3_queued(&priv_of(ring)->rd);
 }
 
 /* Statistics */
@@ -1452,6 +1308,33 @@ out_close:
 	return rc;
 }
 
+/*
+ * For vnplugd: an AF_PACKET ring can only be mapped through its socket, so
+ * the socket itself is handed out (DESIGN.md: QEMU maps it and closes it).
+ * While another process maps the ring, the kernel refuses to replace it
+ * (packet_set_ring() with the ring mapped): a new watermark or poll
+ * duration then fails rather than being lost.
+ */
+static int pkt_export(pfring *ring, struct pfring_ring_export *ex)
+{
+	struct pkt_priv *pp = priv_of(ring);
+
+	if (!pp->map)
+		return pfring_error(ring, PF_RING_ERROR_INVALID_STATUS,
+				    "AF_PACKET: no receive ring (send-only)");
+	memset(ex, 0, sizeof(*ex));
+	ex->format = PFRING_EXPORT_TPACKET_V3;
+	ex->mem_fd = pp->fd;
+	ex->size = pp->map_len;
+	ex->poll_fd = pp->fd;
+	ex->caplen = ring->caplen;
+	ex->block_size = pp->req.tp_block_size;
+	ex->block_nr = pp->req.tp_block_nr;
+	ex->frame_size = pp->req.tp_frame_size;
+	ex->frame_nr = pp->req.tp_frame_nr;
+	return 0;
+}
+
 const struct pfring_module_ops pfring_mod_packet = {
     .name = "AF_PACKET",
     .open = pkt_open,
@@ -1478,4 +1361,5 @@ const struct pfring_module_ops pfring_mod_packet = {
     .mtu = pkt_mtu,
     .shutdown = pkt_shutdown,
     .wakeup = pkt_wakeup,
+    .export_ring = pkt_export,
 };

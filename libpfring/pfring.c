@@ -31,6 +31,7 @@ static const struct module_prefix module_prefixes[] = {
 	{ "multi:", &pfring_mod_multi },
 	{ "pfring:", &pfring_mod_kernel },  /* pf_ring.ko, or an error */
 	{ "packet:", &pfring_mod_packet },  /* AF_PACKET even with pf_ring.ko */
+	{ "host:", &pfring_mod_host },      /* in a guest: the host's ring */
 };
 
 int pfring_error(pfring *ring, int code, const char *fmt, ...)
@@ -663,6 +664,17 @@ u_int32_t pfring_get_interface_speed(pfring *ring)
 		speed = 0;
 	fclose(f);
 	return speed;
+}
+
+int pfring_export_ring(pfring *ring, struct pfring_ring_export *ex)
+{
+	if (ring == NULL || ex == NULL)
+		return PF_RING_ERROR_INVALID_ARGUMENT;
+	if (ring->ops->export_ring == NULL)
+		return pfring_error(ring, PF_RING_ERROR_NOT_SUPPORTED,
+				    "%s rings cannot be mapped elsewhere",
+				    ring->ops->name);
+	return ring->ops->export_ring(ring, ex);
 }
 
 int pfring_get_ring_id(pfring *ring)

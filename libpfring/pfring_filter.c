@@ -20,6 +20,18 @@ u_int64_t pfring_now_sec(void)
 	return (u_int64_t)ts.tv_sec;
 }
 
+/* pfring_apply() with ring->call telling which public call it is for. */
+static int apply_call(pfring *ring, enum pfring_setting what, const void *arg,
+		      const struct pfring_call *call)
+{
+	int rc;
+
+	ring->call = call;
+	rc = pfring_apply(ring, what, arg);
+	ring->call = NULL;
+	return rc;
+}
+
 int pfring_apply(pfring *ring, enum pfring_setting what, const void *arg)
 {
 	if (ring->ops->apply != NULL)
@@ -149,7 +161,8 @@ int pfring_set_bpf_filter(pfring *ring, char *filter_buffer)
 		return rc;
 	}
 	c->bpf_set = 1;
-	rc = pfring_apply(ring, PFRING_SET_BPF, NULL);
+	rc = apply_call(ring, PFRING_SET_BPF, NULL,
+			&(struct pfring_call){.bpf = filter_buffer});
 	if (rc < 0) {
 		pcap_freecode(&c->bpf);
 		c->bpf = old;
@@ -171,7 +184,7 @@ int pfring_remove_bpf_filter(pfring *ring)
 		return pfring_error(ring, PF_RING_ERROR_INVALID_STATUS,
 				    "no BPF filter is set");
 	ring->cfg.bpf_set = 0;
-	rc = pfring_apply(ring, PFRING_SET_BPF, NULL);
+	rc = apply_call(ring, PFRING_SET_BPF, NULL, &(struct pfring_call){0});
 	if (rc < 0) {
 		ring->cfg.bpf_set = 1;
 		return rc;
@@ -297,7 +310,8 @@ int pfring_add_filtering_rule(pfring *ring, filtering_rule *rule_to_add)
 		return pfring_error(ring, PF_RING_ERROR_INVALID_ARGUMENT,
 				    "rule %u exists already, or the ring has "
 				    "%u rules", r.rule_id, ring->cfg.rules.wc.max);
-	rc = pfring_apply(ring, PFRING_SET_WC_RULES, NULL);
+	rc = apply_call(ring, PFRING_SET_WC_RULES, NULL,
+			&(struct pfring_call){.wc_add = rule_to_add});
 	if (rc < 0)
 		pfr_wc_remove(&ring->cfg.rules.wc, r.rule_id);
 	return rc < 0 ? rc : 0;
@@ -316,7 +330,9 @@ int pfring_remove_filtering_rule(pfring *ring, u_int16_t rule_id)
 				    "no rule with id %u", rule_id);
 	saved = *found;
 	pfr_wc_remove(&ring->cfg.rules.wc, rule_id);
-	rc = pfring_apply(ring, PFRING_SET_WC_RULES, NULL);
+	rc = apply_call(ring, PFRING_SET_WC_RULES, NULL,
+			&(struct pfring_call){.wc_remove = 1,
+					      .wc_remove_id = rule_id});
 	if (rc < 0)
 		pfr_wc_add(&ring->cfg.rules.wc, &saved);
 	return rc < 0 ? rc : 0;
@@ -466,7 +482,10 @@ int pfring_handle_hash_filtering_rule(pfring *ring,
 	rc = pfring_hash_rule_to_hrule(ring, rule_to_add, &r);
 	if (rc < 0)
 		return rc;
-	return add_rule ? add_hash_rule(ring, &r) : del_hash_rule(ring, &r);
+	ring->call = &(struct pfring_call){.hash = rule_to_add};
+	rc = add_rule ? add_hash_rule(ring, &r) : del_hash_rule(ring, &r);
+	ring->call = NULL;
+	return rc;
 }
 
 int pfring_hash_stats(pfring *ring, const struct pfr_hrule_key *key,
@@ -497,7 +516,9 @@ int pfring_get_hash_filtering_rule_stats(pfring *ring,
 	rc = pfring_hash_rule_to_hrule(ring, rule, &r);
 	if (rc < 0)
 		return rc;
+	ring->call = &(struct pfring_call){.hash = rule};
 	rc = pfring_hash_stats(ring, &r.key, &st);
+	ring->call = NULL;
 	return rc < 0 ? rc : copy_stats(&st, stats, stats_len);
 }
 

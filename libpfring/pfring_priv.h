@@ -60,6 +60,42 @@ struct pfring_config {
 	cluster_type cluster_type;
 };
 
+/*
+ * A ring's memory, for a process that maps it elsewhere (vnplugd hands it
+ * to QEMU, which maps it into a guest; see include/uapi/vpfring.h).
+ */
+enum pfring_export_format {
+	PFRING_EXPORT_TPACKET_V3 = 1, /* = VPFRING_FORMAT_TPACKET_V3 */
+	PFRING_EXPORT_PFRING = 2,     /* = VPFRING_FORMAT_PFRING */
+};
+
+struct pfring_ring_export {
+	enum pfring_export_format format;
+	int mem_fd;	  /* mmap() size bytes at offset 0; the ring's own */
+	u_int64_t size;
+	int poll_fd;	  /* POLLIN: a sleeping reader should wake */
+	u_int32_t caplen; /* bytes of a packet the ring keeps */
+	/* PFRING_EXPORT_TPACKET_V3 */
+	u_int32_t block_size, block_nr, frame_size, frame_nr;
+};
+
+/*
+ * The public call behind what the core hands a module, for a module that
+ * forwards calls rather than applying settings ("host:" gives each call to
+ * the host's libpfring). Set by the core around ops->apply() for
+ * PFRING_SET_WC_RULES, PFRING_SET_HASH_ADD/DEL and PFRING_SET_BPF, and
+ * around ops->hash_rule_stats(); ring->call is NULL otherwise.
+ */
+struct pfring_call {
+	const filtering_rule *wc_add;	 /* pfring_add_filtering_rule() */
+	int wc_remove;			 /* pfring_remove_filtering_rule() */
+	u_int16_t wc_remove_id;
+	const hash_filtering_rule *hash; /* handle_hash_filtering_rule(),
+					    get_hash_filtering_rule_stats() */
+	const char *bpf;		 /* pfring_set_bpf_filter(), or NULL:
+					    pfring_remove_bpf_filter() */
+};
+
 struct pfring_module_ops {
 	const char *name;
 	/* Open ring->device (the name without its prefix); set ring->priv. */
@@ -103,6 +139,8 @@ struct pfring_module_ops {
 	void (*shutdown)(pfring *ring);
 	/* Wake a recv blocked in the module now (pfring_breakloop()). */
 	void (*wakeup)(pfring *ring);
+	/* The ring's memory for another process; see pfring_export_ring(). */
+	int (*export_ring)(pfring *ring, struct pfring_ring_export *ex);
 };
 
 struct __pfring {
@@ -122,6 +160,7 @@ struct __pfring {
 	u_int64_t sw_filtered;        /* packets the core's filters dropped */
 	int ring_id;
 	pthread_mutex_t lock;         /* PF_RING_REENTRANT */
+	const struct pfring_call *call; /* see struct pfring_call */
 	const u_char *last_rx;        /* for pfring_send_last_rx_packet() */
 	u_int last_rx_len;
 	char errbuf[PFRING_ERRBUF_SIZE];
@@ -132,9 +171,18 @@ extern const struct pfring_module_ops pfring_mod_packet; /* AF_PACKET */
 extern const struct pfring_module_ops pfring_mod_pcap;   /* pcap:FILE */
 extern const struct pfring_module_ops pfring_mod_multi;  /* multi:a;b */
 extern const struct pfring_module_ops pfring_mod_kernel; /* pf_ring.ko */
+extern const struct pfring_module_ops pfring_mod_host;   /* host: (guest) */
 
 /* Present while pf_ring.ko is loaded: no prefix then means pf_ring.ko. */
 #define PFRING_PROC_DIR "/proc/net/pf_ring"
+
+/*
+ * The ring's memory and what a reader elsewhere needs to read it, for
+ * vnplugd: the AF_PACKET and pf_ring.ko modules only, once the ring is
+ * open for receiving. The descriptors stay the ring's. Returns 0 or a
+ * PF_RING_ERROR_* code.
+ */
+int pfring_export_ring(pfring *ring, struct pfring_ring_export *ex);
 
 /* Record an error message for pfring_strerror(); returns @code. */
 int pfring_error(pfring *ring, int code, const char *fmt, ...)
