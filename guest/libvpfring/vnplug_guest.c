@@ -3,7 +3,8 @@
  * The guest vNPlug API (vnplug_guest.h) on vnplug.ko's character devices:
  * /dev/vnplug-ctrl (one message per read or write; the driver stamps the
  * session id) and /dev/vnplug<id> (mmap offsets, read() = interrupts since
- * the last read) as include/uapi/vnplug.h defines them.
+ * the last read) as include/uapi/vnplug.h defines them. With VNPLUG_SOCKET
+ * set, on a socket to vnplugd instead (vnplug_sock.c).
  */
 #include <endian.h>
 #include <errno.h>
@@ -23,6 +24,7 @@
 
 #include "../../include/uapi/vnplug.h"
 #include "vnplug_guest.h"
+#include "vnplug_sock.h"
 
 #define CTRL_DEV     "/dev/vnplug-ctrl"
 #define RING_DEV_DIR "/dev"
@@ -41,6 +43,7 @@ struct pending {
 
 struct vnplug_session {
 	int fd;
+	struct vnplug_sk_session *sk; /* socket mode */
 	uint32_t next_seq;
 	struct pending *head, *tail;
 	unsigned int npending;
@@ -53,6 +56,7 @@ struct vnplug_session {
 struct vnplug_region {
 	uint32_t id;
 	int fd;
+	struct vnplug_sk_region *sk; /* socket mode */
 	uint64_t size;
 	size_t mem_len;
 	void *mem;
@@ -114,11 +118,19 @@ int vnplug_session_open(struct vnplug_session **sp)
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	s->fd = open(CTRL_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-	if (s->fd < 0) {
-		err = -errno;
-		free(s);
-		return err;
+	if (vnplug_sk_path()) {
+		err = vnplug_sk_session_open(&s->sk, &s->fd);
+		if (err) {
+			free(s);
+			return err;
+		}
+	} else {
+		s->fd = open(CTRL_DEV, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+		if (s->fd < 0) {
+			err = -errno;
+			free(s);
+			return err;
+		}
 	}
 	s->next_seq = 1;
 	*sp = s;
@@ -135,7 +147,10 @@ void vnplug_session_close(struct vnplug_session *s)
 		s->head = p->next;
 		free(p);
 	}
-	close(s->fd);
+	if (s->sk)
+		vnplug_sk_session_close(s->sk);
+	else
+		close(s->fd);
 	free(s);
 }
 
@@ -182,6 +197,8 @@ int vnplug_send(struct vnplug_session *s, uint32_t app_id, uint32_t op,
 	memcpy(msg + HDR_LEN, &app, sizeof(app));
 	if (len)
 		memcpy(msg + APP_LEN, payload, len);
+	if (s->sk)
+		return vnplug_sk_send(s->sk, msg, APP_LEN + len);
 	for (;;) {
 		n = write(s->fd, msg, APP_LEN + len);
 		if (n >= 0)
@@ -226,6 +243,8 @@ static ssize_t read_by(int fd, void *buf, size_t len, int64_t deadline)
 /* Reads one message into s->buf: its length or -errno. */
 static int ctrl_read(struct vnplug_session *s, int64_t deadline)
 {
+	if (s->sk)
+		return vnplug_sk_read(s->sk, s->buf, sizeof(s->buf), deadline);
 	return (int)read_by(s->fd, s->buf, sizeof(s->buf), deadline);
 }
 
@@ -479,6 +498,21 @@ int vnplug_region_map(uint32_t region_id, int timeout_ms,
 		return -ENOMEM;
 	r->id = region_id;
 	r->mem = r->ctrl = r->db = MAP_FAILED;
+	if (vnplug_sk_path()) {
+		struct vnplug_sk_mapping m;
+
+		err = vnplug_sk_region_map(region_id, deadline, &r->sk, &m);
+		if (err) {
+			free(r);
+			return err;
+		}
+		r->fd = m.fd;
+		r->size = m.size;
+		r->mem = m.mem;
+		r->ctrl = m.ctrl;
+		*rp = r;
+		return 0;
+	}
 	ring_path(path, sizeof(path), region_id);
 	for (;;) {
 		r->fd = open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
@@ -534,6 +568,11 @@ void vnplug_region_unmap(struct vnplug_region *r)
 
 	if (!r)
 		return;
+	if (r->sk) {
+		vnplug_sk_region_unmap(r->sk);
+		free(r);
+		return;
+	}
 	if (r->db != MAP_FAILED)
 		munmap(r->db, (size_t)page);
 	if (r->ctrl != MAP_FAILED)
@@ -572,6 +611,10 @@ uint32_t vnplug_region_id(const struct vnplug_region *r)
 
 void vnplug_region_notify(struct vnplug_region *r)
 {
+	if (r->sk) {
+		vnplug_sk_region_notify(r->sk);
+		return;
+	}
 	/* One 32-bit store, after every earlier store to the region. */
 	__atomic_store_n((uint32_t *)r->db, 1, __ATOMIC_RELEASE);
 }
@@ -581,6 +624,8 @@ int vnplug_region_wait(struct vnplug_region *r, int timeout_ms)
 	uint64_t count;
 	ssize_t n;
 
+	if (r->sk)
+		return vnplug_sk_region_wait(r->sk, deadline_of(timeout_ms));
 	/* -ENODEV once the device is gone, -EPIPE once vnplugd is */
 	n = read_by(r->fd, &count, sizeof(count), deadline_of(timeout_ms));
 	if (n < 0)
@@ -594,6 +639,14 @@ int vnplug_region_wait_gone(uint32_t region_id, int timeout_ms)
 {
 	char path[64];
 
+	if (vnplug_sk_path())
+		return vnplug_sk_region_wait_gone(region_id,
+						  deadline_of(timeout_ms));
 	ring_path(path, sizeof(path), region_id);
 	return dev_wait(path, false, deadline_of(timeout_ms));
+}
+
+const char *vnplug_socket_path(void)
+{
+	return vnplug_sk_path();
 }

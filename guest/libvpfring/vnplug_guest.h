@@ -18,6 +18,45 @@
  * call set it. Timeouts are in milliseconds: negative waits forever, 0 does
  * not wait. A session or region handle must not be used by two threads at
  * once.
+ *
+ * VNPLUG_SOCKET (socket mode). When this environment variable names a
+ * path (it is read once, at the first call), the library uses neither
+ * vnplug.ko nor QEMU: it connects to that UNIX socket, a vnplugd per-VM
+ * socket, and plays QEMU and the guest driver itself, in-process, so that
+ * a libvnplug program runs on a host (or in a VM) against vnplugd. The
+ * API stays the same; what differs:
+ *
+ *  - One connection per process, shared by its sessions: the first
+ *    vnplug_session_open() connects and exchanges HELLO, and a service
+ *    thread (all signals blocked) then reads the socket: it answers
+ *    vnplugd's PINGs, queues messages per session, maps the regions
+ *    vnplugd sends and answers its unmaps. Closing the last session
+ *    closes the connection, which tells vnplugd that every session and
+ *    region of the process is gone (as QEMU going away does); so does the
+ *    process's death. A child after fork() does not use the parent's
+ *    connection: its inherited sessions are stale, and it may open its
+ *    own once the parent's is closed (vnplugd serves one per VM).
+ *  - vnplug_session_open() errors: those of connect() (-ENOENT: no such
+ *    socket; -ECONNREFUSED: nothing listens on it, vnplugd is not running;
+ *    -EACCES), -ENAMETOOLONG, the status of vnplugd's refusal (-EBUSY: the
+ *    VM already has a connection, QEMU's or another process's), -ETIMEDOUT
+ *    (no HELLO within 5 s), -ECONNRESET (vnplugd closed the connection).
+ *  - vnplug_session_fd() is the read end of a pipe: POLLIN while messages
+ *    are queued, POLLHUP once the session is stale (vnplugd went away, or
+ *    sent something that ended the connection); never POLLOUT, and it
+ *    must not be read or written.
+ *  - Regions: vnplug_region_map() waits for vnplugd's MAP of the region
+ *    (-ENOTCONN when this process has no connection);
+ *    vnplug_region_fd() is the interrupt eventfd (POLLIN while interrupts
+ *    are pending; POLLHUP once the region is gone); vnplug_region_notify()
+ *    adds 1 to the doorbell eventfd. When vnplugd unmaps a region the
+ *    process still maps (the back-end was asked to, or the session
+ *    closed), the library revokes the mapping at once, as the guest
+ *    driver does (an access then raises SIGBUS), and confirms to vnplugd:
+ *    vnplug_region_wait() returns -ENODEV, and -EPIPE once the connection
+ *    is lost. vnplug_region_unmap() of a region vnplugd still maps keeps
+ *    the mapping, as a plugged device stays, until vnplugd unmaps it.
+ *  - No sysfs: vnplug.ko's statistics do not exist.
  */
 #ifndef VNPLUG_GUEST_H
 #define VNPLUG_GUEST_H
@@ -143,8 +182,17 @@ void vnplug_region_notify(struct vnplug_region *r);
  */
 int vnplug_region_wait(struct vnplug_region *r, int timeout_ms);
 
-/* Waits up to timeout_ms for /dev/vnplug<region_id> to disappear. */
+/*
+ * Waits up to timeout_ms for /dev/vnplug<region_id> to disappear (socket
+ * mode: for vnplugd to have unmapped the region).
+ */
 int vnplug_region_wait_gone(uint32_t region_id, int timeout_ms);
+
+/*
+ * The socket libvnplug uses instead of vnplug.ko (VNPLUG_SOCKET, see
+ * above), or NULL.
+ */
+const char *vnplug_socket_path(void);
 
 #ifdef __cplusplus
 }
