@@ -259,8 +259,10 @@ static void set_waiting(struct host_priv *hp, int on)
 static int wait_ring(pfring *ring, int timeout_ms)
 {
 	struct host_priv *hp = priv_of(ring);
-	struct pollfd pfd[2] = {{.fd = hp->wake_fd, .events = POLLIN},
-				{.fd = -1, .events = POLLIN}};
+	/* The session's descriptor reports only a hang-up: vnplugd gone. */
+	struct pollfd pfd[3] = {{.fd = hp->wake_fd, .events = POLLIN},
+				{.fd = -1, .events = POLLIN},
+				{.fd = vnplug_session_fd(hp->s), .events = 0}};
 	u_int64_t count;
 	int64_t n;
 	int rc;
@@ -280,9 +282,13 @@ static int wait_ring(pfring *ring, int timeout_ms)
 		hp->doorbells++;
 		pfd[1].fd = vnplug_region_fd(hp->rg);
 	}
-	rc = poll(pfd, 2, timeout_ms);
+	rc = poll(pfd, 3, timeout_ms);
 	if (hp->rg)
 		set_waiting(hp, 0);
+	if (rc > 0 && (pfd[2].revents & (POLLHUP | POLLERR)) && ready(hp) == 0)
+		return pfring_error(ring, PF_RING_ERROR_GENERIC,
+				    "host:%s: vnplugd is gone; the host ring "
+				    "is closed", ring->device);
 	if (rc < 0 && errno == EINTR)
 		return 0;
 	if (rc < 0)

@@ -11,10 +11,20 @@ TMP=$(mktemp -d /tmp/vpfr-netns.XXXXXX)
 NS=vpfr$$
 TESTNUM=0
 PIDS=()
+VNPLUGD_PIDS=()
+# VIA_HOST=1: probes capture "host:IF" rather than IF, through the vPF_RING
+# back-end of a vnplugd started in the probe's namespace. libvnplug's
+# socket transport (VNPLUG_SOCKET) stands in for QEMU and the guest
+# driver, so the host: module, vnplugd and the host's ring all run as in a
+# guest, minus the PCI device. vnplugd takes one connection per VM, so
+# each probe is a VM of its own: HOST_VMS sockets, used in turn.
+VIA_HOST=${VIA_HOST:-0}
+HOST_VMS=8
+HOST_SEQ=0
 
 cleanup() {
 	local p ns
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+	for p in "${PIDS[@]}" "${VNPLUGD_PIDS[@]}"; do kill "$p" 2>/dev/null; done
 	wait 2>/dev/null
 	for ns in $(ip netns list | awk '{print $1}' | grep "^$NS" || true); do
 		ip netns del "$ns"
@@ -60,12 +70,57 @@ pair() {
 
 in_ns() { local n=$1; shift; ip netns exec "$NS$n" "$@"; }
 
+# vnplugd_ns NS: vnplugd in namespace NS with HOST_VMS VMs h1.. that may
+# capture any interface; once per namespace. Its log is $TMP/vnplugd-NS.log.
+vnplugd_ns() {
+	local n=$1 dir=$TMP/vnp-$1 i
+	[ -S "$dir/h1.sock" ] && return 0
+	mkdir -p "$dir"
+	printf '[global]\nsocket_dir = %s\nlog_level = info\n' "$dir" >"$dir/conf"
+	for i in $(seq "$HOST_VMS"); do
+		printf '\n[vm h%s]\ninterfaces = *\nmax_rings = 4\nmax_ring_memory = 256M\n' \
+			"$i" >>"$dir/conf"
+	done
+	printf '\n[vm deny]\ninterfaces = nosuch*\n' >>"$dir/conf"
+	# not through in_ns: $! must be vnplugd itself (ip netns exec execs it)
+	ip netns exec "$NS$n" "$BIN/vnplugd" -c "$dir/conf" >"$TMP/vnplugd-$n.log" 2>&1 &
+	VNPLUGD_PIDS+=($!)
+	for i in $(seq 100); do
+		[ -S "$dir/h$HOST_VMS.sock" ] && return 0
+		sleep 0.05
+	done
+	echo "# vnplugd did not start in $n:"; sed 's/^/#   /' "$TMP/vnplugd-$n.log"
+	return 1
+}
+
+# host_args NS ARGS...: ARGS with "-i IF" as "-i host:IF"; sets HOST_SOCK
+# to the next VM's socket of NS's vnplugd.
+host_args() {
+	local n=$1 prev=""
+	shift
+	HOST_ARGS=()
+	for a in "$@"; do
+		if [ "$prev" = "-i" ]; then HOST_ARGS+=("host:$a"); else HOST_ARGS+=("$a"); fi
+		prev=$a
+	done
+	HOST_SEQ=$((HOST_SEQ + 1))
+	HOST_SOCK=$TMP/vnp-$n/h$(((HOST_SEQ - 1) % HOST_VMS + 1)).sock
+}
+
 # probe_start NS NAME ARGS...: capture in the background into $TMP/NAME,
 # returning once the ring is enabled.
 probe_start() {
 	local n=$1 name=$2 i
 	shift 2
-	in_ns "$n" "$PROGS/probe" "$@" >"$TMP/$name" 2>"$TMP/$name.err" &
+	if [ "$VIA_HOST" = 1 ]; then
+		vnplugd_ns "$n" || return 1
+		host_args "$n" "$@"
+		set -- "${HOST_ARGS[@]}"
+		in_ns "$n" env VNPLUG_SOCKET="$HOST_SOCK" "$PROGS/probe" "$@" \
+			>"$TMP/$name" 2>"$TMP/$name.err" &
+	else
+		in_ns "$n" "$PROGS/probe" "$@" >"$TMP/$name" 2>"$TMP/$name.err" &
+	fi
 	PIDS+=($!)
 	eval "PID_$name=$!"
 	for i in $(seq 1 200); do
