@@ -580,6 +580,8 @@ static int host_enable(pfring *ring)
 		      sizeof(hp->desc), &got, ENABLE_TIMEOUT_MS);
 	if (rc < 0 || hp->rg)
 		return rc;
+	if (got == 0 && ring->cfg.mode == send_only_mode)
+		return 0; /* nothing to receive, nothing mapped */
 	if (got != sizeof(hp->desc))
 		return bad_desc(ring, "enabled without a ring description");
 	return map_ring(ring);

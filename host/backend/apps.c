@@ -7,6 +7,7 @@
 
 static const struct vnp_app *const builtin_apps[] = {
 	&vnp_app_test,
+	&vnp_app_vpfring,
 };
 
 #define N_BUILTIN (sizeof(builtin_apps) / sizeof(builtin_apps[0]))

@@ -9,6 +9,7 @@
 #include "vnplug_host.h"
 
 extern const struct vnp_app vnp_app_test;	/* app_test.c */
+extern const struct vnp_app vnp_app_vpfring;	/* app_vpfring.c */
 
 /* Register every compiled-in back-end; 0 or the first error. */
 int vnp_apps_register_builtin(void);

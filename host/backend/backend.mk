@@ -1,7 +1,8 @@
 # host/backend: vnplugd, included by the top-level Makefile.
 #
 #   make                  builds $(O)/bin/vnplugd
-#   make check            runs tests/unit/test_vnplugd_{conf,proto} too
+#   make check            runs tests/unit/test_vnplugd_{conf,proto} and
+#                         tests/unit/test_vpfring_proto too
 #   make install          vnplugd to $(PREFIX)/sbin, its man page, example
 #                         configuration and systemd unit
 
@@ -23,11 +24,13 @@ uninstall: uninstall-vnplugd
 $(VNPLUGD_OBJ): CPPFLAGS += $(VNPLUGD_CPPFLAGS)
 $(O)/host/backend/main.o: CPPFLAGS += -DVNPLUGD_VERSION='"$(VERSION)"'
 
-$(O)/bin/vnplugd: $(VNPLUGD_OBJ)
+# The vPF_RING back-end (app_vpfring.c) opens host rings with the static
+# libpfring, whose internals (pfring_priv.h) it uses.
+$(O)/bin/vnplugd: $(VNPLUGD_OBJ) $(STLIB)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(VNPLUGD_OBJ)
+	$(CC) $(LDFLAGS) -o $@ $(VNPLUGD_OBJ) $(STLIB) $(LIBS) -lm
 
-# These two suites link host/backend objects, or run the daemon, rather
+# These suites link host/backend objects, or run the daemon, rather
 # than the library the generic unit rule links.
 $(O)/tests/unit/test_vnplugd_conf: tests/unit/test_vnplugd_conf.c $(VNPLUGD_CONF_OBJ)
 	@mkdir -p $(@D)
@@ -35,6 +38,11 @@ $(O)/tests/unit/test_vnplugd_conf: tests/unit/test_vnplugd_conf.c $(VNPLUGD_CONF
 		$(LDFLAGS) $(VNPLUGD_CONF_OBJ) $(shell $(PKG_CONFIG) --libs check)
 
 $(O)/tests/unit/test_vnplugd_proto: tests/unit/test_vnplugd_proto.c $(O)/bin/vnplugd
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(VNPLUGD_CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -Itests/unit $< -o $@ \
+		$(LDFLAGS) $(shell $(PKG_CONFIG) --libs check)
+
+$(O)/tests/unit/test_vpfring_proto: tests/unit/test_vpfring_proto.c $(O)/bin/vnplugd
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(VNPLUGD_CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -Itests/unit $< -o $@ \
 		$(LDFLAGS) $(shell $(PKG_CONFIG) --libs check)
