@@ -52,10 +52,12 @@
  *    adds 1 to the doorbell eventfd. When vnplugd unmaps a region the
  *    process still maps (the back-end was asked to, or the session
  *    closed), the library revokes the mapping at once, as the guest
- *    driver does (an access then raises SIGBUS), and confirms to vnplugd:
- *    vnplug_region_wait() returns -ENODEV, and -EPIPE once the connection
- *    is lost. vnplug_region_unmap() of a region vnplugd still maps keeps
- *    the mapping, as a plugged device stays, until vnplugd unmaps it.
+ *    driver does (zeroed memory of the process replaces vnplugd's: reads
+ *    give zeros, writes no longer reach vnplugd, no SIGBUS), and confirms
+ *    to vnplugd: vnplug_region_wait() returns -ENODEV, and -EPIPE once the
+ *    connection is lost (which revokes the mapping too).
+ *    vnplug_region_unmap() of a region vnplugd still maps keeps the
+ *    mapping, as a plugged device stays, until vnplugd unmaps it.
  *  - No sysfs: vnplug.ko's statistics do not exist.
  */
 #ifndef VNPLUG_GUEST_H

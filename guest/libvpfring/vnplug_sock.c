@@ -16,12 +16,13 @@
  *    MAPs (the memory and the control page; the two fds are closed at
  *    once, the doorbell and interrupt eventfds kept) and answers MAPPED,
  *    and answers UNMAP with UNMAPPED at once: a region still mapped by the
- *    application is revoked first (its pages are replaced by a mapping of
- *    an empty file, so that a later access raises SIGBUS, as the guest
- *    driver's revocation does), so vnplugd never waits for the
- *    application. The region leaves the table (vnplug_region_wait_gone)
- *    once UNMAPPED is sent. A region the application unmaps first stays
- *    mapped, as a plugged device does, until vnplugd's UNMAP.
+ *    application is revoked first (its pages are replaced by zeroed
+ *    memory of this process: later accesses read zeros, not vnplugd's
+ *    memory, and raise no SIGBUS, as after the guest driver's
+ *    revocation), so vnplugd never waits for the application. The
+ *    region leaves the table (vnplug_region_wait_gone) once UNMAPPED is
+ *    sent. A region the application unmaps first stays mapped, as a
+ *    plugged device does, until vnplugd's UNMAP.
  *  - Bad input from vnplugd that makes the stream untrustworthy (bad
  *    magic, over-long or short frames, descriptors on a frame that takes
  *    none, missing ones) ends the connection: stray descriptors are
@@ -370,22 +371,15 @@ static void region_free(struct vnplug_sk_region *r)
 }
 
 /*
- * Replaces [addr, addr + len) by a shared mapping of an empty file: the
- * address range stays ours, every access raises SIGBUS, and vnplugd's
- * memory is no longer mapped here. PROT_NONE anonymous memory (SIGSEGV)
- * if that fails.
+ * Replaces [addr, addr + len) by zeroed memory of this process, as the
+ * guest driver maps a zeroed page once a device is gone: a reader busy
+ * with the memory sees an empty ring rather than dying of SIGBUS, and
+ * vnplugd's memory is no longer mapped here. PROT_NONE if that fails.
  */
 static void revoke_range(void *addr, size_t len)
 {
-	int fd = memfd_create("vnplug-revoked", MFD_CLOEXEC);
-	void *p = MAP_FAILED;
-
-	if (fd >= 0) {
-		p = mmap(addr, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_FIXED, fd, 0);
-		close(fd);
-	}
-	if (p == MAP_FAILED)
+	if (mmap(addr, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS | MAP_FIXED, -1, 0) == MAP_FAILED)
 		mmap(addr, len, PROT_NONE,
 		     MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 }

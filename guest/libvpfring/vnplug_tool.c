@@ -30,7 +30,10 @@
 
 #define EXIT_USAGE    2
 #define EXIT_NO_REPLY 3 /* raw: nothing came back in time */
-#define EXIT_SIGBUS   4 /* hold: the mapping was revoked */
+/* hold: the region read zeros once its device went away, as a revoked
+ * mapping must (vnplug.ko and the socket transport map zeroed memory over
+ * it); the expected end of an unplug test. */
+#define EXIT_REVOKED  4
 
 #define GUEST_STATS    "/sys/class/misc/vnplug-ctrl/stats"
 #define GUEST_ATTR_DIR "/sys/class/misc/vnplug-ctrl"
@@ -1388,7 +1391,10 @@ out:
 	return ret;
 }
 
-/* hold: what the SIGBUS handler reports. */
+/*
+ * hold: what the signal handler reports. A revoked mapping reads zeros, so
+ * SIGBUS (or SIGSEGV) while reading the region is a bug, reported as such.
+ */
 static uint32_t hold_id;
 static double hold_t0;
 
@@ -1402,19 +1408,20 @@ static char *utoa(char *end, uint64_t v)
 	return end;
 }
 
-static void hold_sigbus(int sig, siginfo_t *si, void *uc)
+static void hold_fault(int sig, siginfo_t *si, void *uc)
 {
-	char line[128], id[24], ms[24];
+	char line[192], id[24], ms[24];
 	const char *parts[] = {
-	    "hold: SIGBUS reading region ",
+	    "hold: FAIL: ",
+	    sig == SIGBUS ? "SIGBUS" : "SIGSEGV",
+	    " reading region ",
 	    utoa(id + sizeof(id), hold_id),
 	    " after ",
 	    utoa(ms + sizeof(ms), (uint64_t)((now_us() - hold_t0) / 1e3)),
-	    " ms: mapping revoked\n",
+	    " ms: a revoked mapping must read zeros\n",
 	};
 	size_t i, l, len = 0;
 
-	(void)sig;
 	(void)si;
 	(void)uc;
 	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
@@ -1425,16 +1432,43 @@ static void hold_sigbus(int sig, siginfo_t *si, void *uc)
 		len += l;
 	}
 	if (write(STDOUT_FILENO, line, len) < 0)
-		_exit(EXIT_SIGBUS);
-	_exit(EXIT_SIGBUS);
+		_exit(EXIT_FAILURE);
+	_exit(EXIT_FAILURE);
 }
 
+/* The offset of the first non-zero byte of mem, or len if none. */
+static uint64_t first_nonzero(const volatile uint8_t *mem, uint64_t len)
+{
+	uint64_t i;
+
+	for (i = 0; i < len; i++)
+		if (mem[i])
+			return i;
+	return len;
+}
+
+/* Whether the region's descriptor reports the hang-up within ms. */
+static bool hung_up(struct vnplug_region *r, int ms)
+{
+	struct pollfd pfd = {.fd = vnplug_region_fd(r), .events = POLLIN};
+
+	return poll(&pfd, 1, ms) > 0 && (pfd.revents & POLLHUP);
+}
+
+/*
+ * Reads the region's first word (the region id) every 100 ms. Once the
+ * device goes away (POLLHUP), the whole region must read zeros within 2 s:
+ * then EXIT_REVOKED. The hang-up and the zeros come in either order (the
+ * driver marks the device gone, then zaps the mappings; the socket
+ * transport revokes the memory, then hangs up), so zeros seen first wait
+ * up to 2 s for the hang-up.
+ */
 static int cmd_hold(uint64_t size, uint64_t secs)
 {
+	const volatile uint8_t *mem;
 	struct sigaction sa;
 	struct vnplug_region *r;
-	struct pollfd pfd;
-	uint64_t reads = 0;
+	uint64_t reads = 0, off;
 	double gone_at = 0;
 	uint32_t id, word;
 	int ret;
@@ -1443,47 +1477,73 @@ static int cmd_hold(uint64_t size, uint64_t secs)
 	if (ret)
 		return ret;
 	id = vnplug_region_id(r);
+	mem = vnplug_region_mem(r);
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = hold_sigbus;
+	sa.sa_sigaction = hold_fault;
 	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
 	hold_id = id;
 	hold_t0 = now_us();
 	sigaction(SIGBUS, &sa, NULL);
+	sigaction(SIGSEGV, &sa, NULL);
 	printf("%s: holding region %" PRIu32 " (%" PRIu64 " bytes) for %" PRIu64
 	       " s\n",
 	       cmd, id, size, secs);
-	while (now_us() - hold_t0 < secs * 1e6) {
-		pfd.fd = vnplug_region_fd(r);
-		pfd.events = POLLIN;
-		if (!gone_at && poll(&pfd, 1, 0) > 0 &&
-		    (pfd.revents & POLLHUP)) {
+	/* Once the device is gone, on to the verdict (at most 2 s). */
+	while (gone_at || now_us() - hold_t0 < secs * 1e6) {
+		word = le32toh(__atomic_load_n((const volatile uint32_t *)mem,
+					       __ATOMIC_RELAXED));
+		reads++;
+		if (!gone_at &&
+		    (hung_up(r, 0) || (word == 0 && hung_up(r, 2000)))) {
 			gone_at = now_us();
 			printf("%s: /dev/vnplug%" PRIu32
 			       " gone after %.0f ms, reading on\n",
 			       cmd, id, (gone_at - hold_t0) / 1e3);
 		}
-		word = le32toh(__atomic_load_n(
-		    (const uint32_t *)vnplug_region_mem(r), __ATOMIC_RELAXED));
-		reads++;
 		if (!gone_at && word != id) {
 			vnplug_region_unmap(r);
+			if (word == 0)
+				return fail("region %" PRIu32
+					    " reads zeros after %" PRIu64
+					    " reads, but its device did not "
+					    "go away within 2 s",
+					    id, reads);
 			return fail("region %" PRIu32
 				    ": first word 0x%08" PRIx32
 				    " after %" PRIu64 " reads",
 				    id, word, reads);
 		}
-		/* Revocation follows the hang-up closely. */
-		if (gone_at && now_us() - gone_at > 2e6) {
-			vnplug_region_unmap(r);
-			return fail(
-			    "region %" PRIu32
-			    " still readable 2 s after its device went away",
-			    id);
+		if (gone_at) {
+			off = first_nonzero(mem, size);
+			if (off == size) {
+				printf("%s: region %" PRIu32
+				       " reads zeros after its device went "
+				       "away\n",
+				       cmd, id);
+				vnplug_region_unmap(r);
+				return EXIT_REVOKED;
+			}
+			/* Revocation follows the hang-up closely. */
+			if (now_us() - gone_at > 2e6) {
+				vnplug_region_unmap(r);
+				if (word == id)
+					return fail(
+					    "region %" PRIu32
+					    " still shows the host's memory 2 s"
+					    " after its device went away",
+					    id);
+				return fail("region %" PRIu32 ": byte %" PRIu64
+					    " is 0x%02x 2 s"
+					    " after its device went away, "
+					    "expected 0",
+					    id, off, mem[off]);
+			}
 		}
 		sleep_ms(100);
 	}
 	signal(SIGBUS, SIG_DFL);
+	signal(SIGSEGV, SIG_DFL);
 	printf("%s: region %" PRIu32 " held for %" PRIu64 " s, %" PRIu64
 	       " reads ok\n",
 	       cmd, id, secs, reads);
@@ -1535,7 +1595,8 @@ static void usage(FILE *f)
 		"(default 36);\n"
 		"-d S for each event rate.\n"
 		"Exit status: 0 ok, 1 failure, 2 usage, 3 raw: no reply, 4 "
-		"hold: SIGBUS.\n");
+		"hold: the region\n"
+		"read zeros once its device went away.\n");
 }
 
 static int run(int argc, char **argv)

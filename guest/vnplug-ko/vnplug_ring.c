@@ -24,8 +24,11 @@
  * VM_PFNMAP and filled by the fault handler, so remove() can revoke them:
  * it marks the device gone under the write side of ring->sem (faults and
  * doorbell writes hold the read side), zaps the PTEs of every open file's
- * mapping, wakes waiters and frees interrupts and iomaps. Later faults get
- * SIGBUS, reads and writes -ENODEV. The structure itself is refcounted:
+ * mapping, wakes waiters and frees interrupts and iomaps. Later faults map
+ * one zeroed page of the ring's own at every address, so that a reader
+ * busy with the memory sees an empty ring rather than dying of SIGBUS,
+ * and learns that the device is gone from read() or poll() (-ENODEV,
+ * POLLHUP). Reads and writes get -ENODEV. The structure is refcounted:
  * each open file holds a reference, remove() drops the device's.
  */
 #include <linux/cdev.h>
@@ -53,6 +56,7 @@
 
 struct vnplug_ring {
 	struct kref ref;
+	struct page *dummy;		/* mapped everywhere once gone */
 	struct device *dev;		/* /dev/vnplugN */
 	u32 minor;
 	u32 region_id;
@@ -99,7 +103,10 @@ static LIST_HEAD(vnplug_rings);
 
 static void vnplug_ring_free(struct kref *ref)
 {
-	kfree(container_of(ref, struct vnplug_ring, ref));
+	struct vnplug_ring *r = container_of(ref, struct vnplug_ring, ref);
+
+	__free_page(r->dummy);
+	kfree(r);
 }
 
 /* Reads STATUS into backend_gone. ring->sem held, device not gone. */
@@ -159,7 +166,9 @@ static vm_fault_t vnplug_ring_fault(struct vm_fault *vmf)
 
 	down_read(&r->sem);
 	/* vmf->pgoff is the file's page, whatever part of the VMA is left. */
-	phys = r->gone ? 0 : vnplug_ring_page(r, vmf->pgoff);
+	phys = vnplug_ring_page(r, vmf->pgoff);
+	if (phys && r->gone)
+		phys = page_to_phys(r->dummy);
 	if (phys)
 		ret = vmf_insert_pfn(vmf->vma, vmf->address, PHYS_PFN(phys));
 	up_read(&r->sem);
@@ -542,6 +551,11 @@ static int vnplug_ring_probe(struct pci_dev *pdev,
 	r = kzalloc(sizeof(*r), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
+	r->dummy = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!r->dummy) {
+		kfree(r);
+		return -ENOMEM;
+	}
 	kref_init(&r->ref);
 	init_rwsem(&r->sem);
 	init_waitqueue_head(&r->wait);

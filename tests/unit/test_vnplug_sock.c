@@ -226,15 +226,10 @@ static void stop(void)
 
 /* ---- vnplug-tool ----------------------------------------------------- */
 
-/* Runs the tool with VNPLUG_SOCKET=sock; its output (both streams). */
-static int run_tool(const char *sock, char *out, size_t size,
-		    const char *const *args)
+/* Starts the tool with VNPLUG_SOCKET=sock; *fd reads both its streams. */
+static pid_t tool_spawn(const char *sock, const char *const *args, int *fd)
 {
-	int64_t end = now_ms() + 60000;
-	struct pollfd pfd;
-	size_t len = 0;
-	ssize_t n;
-	int p[2], st;
+	int p[2];
 	pid_t pid;
 
 	ck_assert_int_eq(pipe2(p, O_CLOEXEC), 0);
@@ -249,26 +244,56 @@ static int run_tool(const char *sock, char *out, size_t size,
 		_exit(127);
 	}
 	close(p[1]);
-	pfd.fd = p[0];
-	pfd.events = POLLIN;
+	*fd = p[0];
+	return pid;
+}
+
+/*
+ * Appends the tool's output to out (a string) until it ends, then closes
+ * fd and returns the exit status (128 + signal; killed after 60 s). With
+ * until, returns -1 as soon as out holds it, the tool still running.
+ */
+static int tool_read(pid_t pid, int fd, char *out, size_t size,
+		     const char *until)
+{
+	int64_t end = now_ms() + 60000;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	size_t len = strlen(out);
+	ssize_t n;
+	int st;
+
 	for (;;) {
+		if (until && strstr(out, until))
+			return -1;
 		if (now_ms() > end) {
 			kill(pid, SIGKILL);
 			break;
 		}
 		if (poll(&pfd, 1, 100) <= 0)
 			continue;
-		n = read(p[0], out + len, size - 1 - len);
+		n = read(fd, out + len, size - 1 - len);
 		if (n <= 0)
 			break;
 		len += (size_t)n;
+		out[len] = '\0';
 		if (len == size - 1)
 			break;
 	}
 	out[len] = '\0';
-	close(p[0]);
+	close(fd);
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* Runs the tool with VNPLUG_SOCKET=sock; its output (both streams). */
+static int run_tool(const char *sock, char *out, size_t size,
+		    const char *const *args)
+{
+	int fd;
+	pid_t pid = tool_spawn(sock, args, &fd);
+
+	out[0] = '\0';
+	return tool_read(pid, fd, out, size, NULL);
 }
 
 #define TOOL(out, ...)                                                         \
@@ -365,6 +390,52 @@ START_TEST(tool_bench)
 	ck_assert_msg(!strstr(out, "counts differ"), "%s", out);
 	HAS(out, "bench: ok\n");
 	stop();
+}
+END_TEST
+
+/*
+ * hold SIZE SECONDS: a region held to the end is unmapped as usual; one
+ * whose vnplugd goes away (stopped, or killed as in tests/e2e) reads zeros,
+ * exit status 4.
+ */
+static void hold_until_gone(bool kill9)
+{
+	const char *const args[] = {"vnplug-tool", "-t", "5000", "hold",
+				    "64K", "60", NULL};
+	char out[4096] = "";
+	int fd, st;
+	pid_t pid;
+
+	pid = tool_spawn(d.sock, args, &fd);
+	st = tool_read(pid, fd, out, sizeof(out), "hold: holding region ");
+	ck_assert_msg(st == -1, "exit status %d:\n%s", st, out);
+	if (kill9) {
+		ck_assert_int_eq(kill(d.pid, SIGKILL), 0);
+		ck_assert_int_eq(wait_exit(d.pid, TMO), 128 + SIGKILL);
+		d.pid = 0;
+		unlink(d.sock);
+	} else {
+		stop();
+	}
+	st = tool_read(pid, fd, out, sizeof(out), NULL);
+	ck_assert_msg(st == 4, "exit status %d, expected 4:\n%s", st, out);
+	HAS(out, " gone after ");
+	HAS(out, " reads zeros after its device went away\n");
+	ck_assert_msg(!strstr(out, "FAIL"), "%s", out);
+}
+
+START_TEST(tool_hold)
+{
+	char out[4096];
+
+	start();
+	TOOL_EXIT(0, out, "hold", "64K", "1");
+	HAS(out, "hold: holding region 1 (65536 bytes) for 1 s\n");
+	HAS(out, "hold: region 1 held for 1 s, ");
+	HAS(out, "hold: ok\n");
+	hold_until_gone(false);
+	start();
+	hold_until_gone(true);
 }
 END_TEST
 
@@ -679,6 +750,46 @@ static int touch_in_child(const volatile uint8_t *mem)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
 }
 
+/*
+ * A revoked mapping, in a child: every byte of [mem, mem + len) must read
+ * zero (vnplugd's memory replaced by zeroed memory, as vnplug.ko maps a
+ * zeroed page once a device is gone), and writes must not crash. 0 if so,
+ * 1 a byte not zero, 2 a write not read back, 128 + signal a crash.
+ */
+static int revoked_in_child(const volatile void *p, size_t len)
+{
+	volatile uint8_t *mem = (volatile uint8_t *)(uintptr_t)p;
+	pid_t pid = fork();
+	size_t i;
+	int st;
+
+	ck_assert_int_ge(pid, 0);
+	if (!pid) {
+		/* ASan would report it and exit 1 otherwise. */
+		signal(SIGBUS, SIG_DFL);
+		signal(SIGSEGV, SIG_DFL);
+		for (i = 0; i < len; i++)
+			if (mem[i])
+				_exit(1);
+		mem[0] = 0xa5;
+		mem[len - 1] = 0x5a;
+		_exit(mem[0] == 0xa5 && mem[len - 1] == 0x5a ? 0 : 2);
+	}
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+/* The region and the control page of a revoked region read zeros. */
+#define ASSERT_REVOKED(r)                                                      \
+	do {                                                                   \
+		ck_assert_int_eq(revoked_in_child(vnplug_region_mem(r),        \
+						  vnplug_region_size(r)),      \
+				 0);                                           \
+		ck_assert_int_eq(revoked_in_child(vnplug_region_ctrl(r),       \
+						  VNPLUG_CTRL_PAGE_SIZE),      \
+				 0);                                           \
+	} while (0)
+
 START_TEST(api_messages)
 {
 	struct vnplug_app_hdr hdr;
@@ -809,7 +920,7 @@ START_TEST(api_region_events)
 	ck_assert(poll_revents(vnplug_region_fd(r), POLLIN, 0) & POLLHUP);
 	ck_assert_int_eq(vnplug_region_wait_gone(id, 0), 0);
 	ck_assert_int_eq(vnplug_region_map(id, 0, &r2), -ETIMEDOUT);
-	ck_assert_int_eq(touch_in_child(mem), 128 + SIGBUS);
+	ASSERT_REVOKED(r);
 	vnplug_region_unmap(r);
 	ck_assert_uint_eq(host_stats(s).regions, 0);
 	/* Unmapped here first: the host's UNMAP is confirmed at once. */
@@ -845,6 +956,7 @@ START_TEST(api_session_close)
 	ck_assert_uint_eq(host_stats(s2).regions, 2);
 	vnplug_session_close(s1);
 	ck_assert_int_eq(vnplug_region_wait(ra, TMO), -ENODEV);
+	ASSERT_REVOKED(ra);
 	ck_assert_int_eq(vnplug_region_wait_gone(b, TMO), 0);
 	vnplug_region_unmap(ra);
 	ck_assert_uint_eq(host_stats(s2).regions, 0);
@@ -855,7 +967,7 @@ START_TEST(api_session_close)
 	vnplug_session_close(s2);
 	/* No connection any more: gone at once, nothing to map. */
 	ck_assert_int_eq(vnplug_region_wait(rc, 0), -ENODEV);
-	ck_assert_int_eq(touch_in_child(vnplug_region_mem(rc)), 128 + SIGBUS);
+	ASSERT_REVOKED(rc);
 	vnplug_region_unmap(rc);
 	ck_assert_int_eq(vnplug_region_map(c, 0, &rc), -ENOTCONN);
 	ck_assert_int_eq(vnplug_region_wait_gone(c, 0), 0);
@@ -944,6 +1056,7 @@ START_TEST(daemon_gone)
 			 -ECONNRESET);
 	ck_assert_int_eq(vnplug_region_wait(r, TMO), -EPIPE);
 	ck_assert(poll_revents(vnplug_region_fd(r), POLLIN, 0) & POLLHUP);
+	ASSERT_REVOKED(r);
 	/* Its socket file is left, nobody listens. */
 	ck_assert_int_eq(vnplug_session_open(&s2), -ECONNREFUSED);
 	vnplug_region_unmap(r);
@@ -1093,16 +1206,19 @@ static void fake_protocol(int fd, int go)
 	FAKE_CHECK(i < 300 && v == 1);
 	v = 2;
 	FAKE_CHECK(write(fds[3], &v, 8) == 8);
-	/* The client waited: unplug while it still maps the region. */
-	FAKE_CHECK(read(go, &c, 1) == 1);
+	/* An unknown region: -ENOENT at once. */
+	un.region_id = 77;
 	FAKE_CHECK(!send_frame(fd, VNPLUG_SOCK_UNMAP, 48, &un, sizeof(un), 0,
 			       NULL, 0));
-	fake_expect_region(fd, VNPLUG_SOCK_UNMAPPED, 48, 5, 0);
-	un.region_id = 77;
+	fake_expect_region(fd, VNPLUG_SOCK_UNMAPPED, 48, 77, -ENOENT);
+	/* The client waited: unplug while it still maps the region. */
+	FAKE_CHECK(read(go, &c, 1) == 1);
+	un.region_id = 5;
 	FAKE_CHECK(!send_frame(fd, VNPLUG_SOCK_UNMAP, 49, &un, sizeof(un), 0,
 			       NULL, 0));
-	fake_expect_region(fd, VNPLUG_SOCK_UNMAPPED, 49, 77, -ENOENT);
-	/* The client closes its session: SESSION_CLOSE, then the end. */
+	fake_expect_region(fd, VNPLUG_SOCK_UNMAPPED, 49, 5, 0);
+	/* The client closes its session (after UNMAPPED, which it waited
+	 * for): SESSION_CLOSE, then the end. */
 	fake_expect_ctrl(fd, VNPLUG_MSG_SESSION_CLOSE, fake_session);
 	FAKE_CHECK(recv_frame(fd, &ff, TMO) == 0);
 }
@@ -1284,7 +1400,9 @@ START_TEST(protocol_as_qemu)
 	ck_assert_int_eq(vnplug_region_wait(r, TMO), 2);
 	ck_assert_int_eq(write(go, "g", 1), 1);
 	ck_assert_int_eq(vnplug_region_wait(r, TMO), -ENODEV);
-	ck_assert_int_eq(touch_in_child(vnplug_region_mem(r)), 128 + SIGBUS);
+	ASSERT_REVOKED(r);
+	/* UNMAPPED is sent: the session's close comes after it. */
+	ck_assert_int_eq(vnplug_region_wait_gone(5, TMO), 0);
 	vnplug_region_unmap(r);
 	vnplug_session_close(s);
 	fake_end(pid, go);
@@ -1306,6 +1424,7 @@ static Suite *sock_suite(void)
 	tcase_add_test(tool, tool_doorbell_signal);
 	tcase_add_test(tool, tool_cycles_stats);
 	tcase_add_test(tool, tool_bench);
+	tcase_add_test(tool, tool_hold);
 	tcase_add_test(tool, tool_refused);
 	tcase_add_test(tool, tool_busy);
 	suite_add_tcase(s, tool);
