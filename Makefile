@@ -56,6 +56,8 @@ TESTPROG_SRC := $(wildcard tests/netns/progs/*.c)
 TESTPROG_BIN := $(patsubst tests/netns/progs/%.c,$(O)/tests/progs/%,$(TESTPROG_SRC))
 VMPROG_SRC := $(wildcard tests/vm/progs/*.c)
 VMPROG_BIN := $(patsubst tests/vm/progs/%.c,$(O)/tests/progs/%,$(VMPROG_SRC))
+E2EPROG_SRC := $(wildcard tests/e2e/progs/*.c)
+E2EPROG_BIN := $(patsubst tests/e2e/progs/%.c,$(O)/tests/progs/%,$(E2EPROG_SRC))
 BENCH_SRC  := $(wildcard tests/bench/*.c)
 BENCH_BIN  := $(patsubst tests/bench/%.c,$(O)/tests/bench/%,$(BENCH_SRC))
 
@@ -68,7 +70,7 @@ all: lib tools tests
 
 lib: $(SHLIB) $(STLIB) $(O)/lib/libpfring.pc
 tools: $(TOOL_BIN)
-tests: $(UNIT_BIN) $(TESTPROG_BIN) $(VMPROG_BIN) $(BENCH_BIN)
+tests: $(UNIT_BIN) $(TESTPROG_BIN) $(VMPROG_BIN) $(E2EPROG_BIN) $(BENCH_BIN)
 
 # common/ and libpfring: position independent, for both libraries.
 $(O)/%.o: %.c
@@ -121,6 +123,12 @@ $(O)/tests/progs/%: tests/netns/progs/%.c $(SHLIB)
 $(O)/tests/progs/%: tests/vm/progs/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP $< -o $@ $(LDFLAGS)
+
+# Programs of the e2e guests that look at a host: ring's device too: the
+# static library, whose guest vNPlug API is not exported by the shared one.
+$(O)/tests/progs/%: tests/e2e/progs/%.c $(STLIB)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(BASE_CFLAGS) -MMD -MP -fvisibility=default $< -o $@ $(LDFLAGS) $(STLIB) $(LIBS) -lm
 
 $(O)/tests/bench/%: tests/bench/%.c $(STLIB)
 	@mkdir -p $(@D)

@@ -215,10 +215,31 @@ static int64_t ready(struct host_priv *hp)
 	return pfr_slots_ready(&hp->sl);
 }
 
+/* vnplugd gone (the session hung up) or the ring's device unplugged. */
+static int host_gone(struct host_priv *hp)
+{
+	struct pollfd pfd[2] = {
+	    {.fd = vnplug_session_fd(hp->s), .events = 0},
+	    {.fd = hp->rg ? vnplug_region_fd(hp->rg) : -1, .events = 0}};
+
+	return poll(pfd, 2, 0) > 0 &&
+	       ((pfd[0].revents | pfd[1].revents) & (POLLHUP | POLLERR));
+}
+
+/*
+ * A ring whose head makes no sense: most likely its device is gone and
+ * the addresses now show a zeroed page (vnplug.ko), which says so less
+ * clearly than the device does.
+ */
 static int corrupt(pfring *ring)
 {
 	struct host_priv *hp = priv_of(ring);
 
+	if (host_gone(hp))
+		return pfring_error(ring, PF_RING_ERROR_GENERIC,
+				    "host:%s: vnplugd is gone, or the ring's "
+				    "device was unplugged; the host ring is "
+				    "closed", ring->device);
 	return pfring_error(ring, PF_RING_ERROR_GENERIC,
 			    "host:%s: pf_ring.ko ring: head %llu is not within "
 			    "%u slots of the reader's tail %llu",
