@@ -113,6 +113,6 @@ tr -d '\r' <"$WORK/console.log" | grep -E '^(guest\||guest#)' | sed 's/^guest| /
 echo
 echo "== the host's counters"
 echo "$IF received $((RX1 - RX0)) packets while pfsend ran"
-grep "vm demo session" "$WORK/vnplugd.log" | sed 's/^/vnplugd: /'
+grep "vm demo session" "$WORK/vnplugd.log"
 grep -q "^ok 1 - demo" <(tr -d '\r' <"$WORK/console.log") ||
 	{ echo "the guest did not finish; its console:"; tail -n 40 "$WORK/console.log"; exit 1; }

@@ -67,7 +67,7 @@ struct vnplug_region {
 /* ---------------------------------------------------------------------- */
 /* Time                                                                   */
 
-static int64_t now_ms(void)
+int64_t vnplug_now_ms(void)
 {
 	struct timespec ts;
 
@@ -78,24 +78,24 @@ static int64_t now_ms(void)
 /* A deadline for timeout_ms: -1 is none. */
 static int64_t deadline_of(int timeout_ms)
 {
-	return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	return timeout_ms < 0 ? -1 : vnplug_now_ms() + timeout_ms;
 }
 
 /* What is left of a deadline, for poll(): -1 forever, 0 expired. */
-static int remaining(int64_t deadline)
+int vnplug_remaining(int64_t deadline)
 {
 	int64_t left;
 
 	if (deadline < 0)
 		return -1;
-	left = deadline - now_ms();
+	left = deadline - vnplug_now_ms();
 	if (left <= 0)
 		return 0;
 	return left > INT_MAX ? INT_MAX : (int)left;
 }
 
 /* poll() on one descriptor; 0 on timeout, revents, or -errno. */
-static int poll_one(int fd, short events, int timeout_ms)
+int vnplug_poll_one(int fd, short events, int timeout_ms)
 {
 	struct pollfd pfd = {.fd = fd, .events = events};
 	int n;
@@ -207,7 +207,7 @@ int vnplug_send(struct vnplug_session *s, uint32_t app_id, uint32_t op,
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		ev = poll_one(s->fd, POLLOUT, -1);
+		ev = vnplug_poll_one(s->fd, POLLOUT, -1);
 		if (ev < 0)
 			return ev;
 	}
@@ -231,10 +231,10 @@ static ssize_t read_by(int fd, void *buf, size_t len, int64_t deadline)
 			continue;
 		if (errno != EAGAIN)
 			return -errno;
-		left = remaining(deadline);
+		left = vnplug_remaining(deadline);
 		if (!left)
 			return -ETIMEDOUT;
-		ev = poll_one(fd, POLLIN, left);
+		ev = vnplug_poll_one(fd, POLLIN, left);
 		if (ev < 0)
 			return ev;
 	}
@@ -440,7 +440,7 @@ static int dev_wait(const char *path, bool present, int64_t deadline)
 			err = -errno;
 			break;
 		}
-		left = remaining(deadline);
+		left = vnplug_remaining(deadline);
 		if (!left) {
 			err = -ETIMEDOUT;
 			break;
@@ -451,7 +451,7 @@ static int dev_wait(const char *path, bool present, int64_t deadline)
 			poll(NULL, 0, left);
 			continue;
 		}
-		ev = poll_one(ifd, POLLIN, left);
+		ev = vnplug_poll_one(ifd, POLLIN, left);
 		if (ev > 0)
 			while (read(ifd, events, sizeof(events)) > 0)
 				;

@@ -193,27 +193,6 @@ const char *vnplug_sk_path(void)
 	return g.enabled ? g.path : NULL;
 }
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* What is left of a deadline, for poll(): -1 forever, 0 expired. */
-static int remaining(int64_t deadline)
-{
-	int64_t left;
-
-	if (deadline < 0)
-		return -1;
-	left = deadline - now_ms();
-	if (left <= 0)
-		return 0;
-	return left > INT_MAX ? INT_MAX : (int)left;
-}
-
 /* Waits on g.cond (g.lock held) until deadline: false once it passed. */
 static bool cond_wait_until(int64_t deadline)
 {
@@ -223,24 +202,12 @@ static bool cond_wait_until(int64_t deadline)
 		pthread_cond_wait(&g.cond, &g.lock);
 		return true;
 	}
-	if (!remaining(deadline))
+	if (!vnplug_remaining(deadline))
 		return false;
 	ts.tv_sec = deadline / 1000;
 	ts.tv_nsec = (deadline % 1000) * 1000000;
 	pthread_cond_timedwait(&g.cond, &g.lock, &ts);
 	return true;
-}
-
-/* poll() on one descriptor: revents, 0 on timeout or EINTR, or -errno. */
-static int poll_one(int fd, short events, int timeout_ms)
-{
-	struct pollfd pfd = {.fd = fd, .events = events};
-	int n;
-
-	n = poll(&pfd, 1, timeout_ms);
-	if (n < 0)
-		return errno == EINTR ? 0 : -errno;
-	return n ? pfd.revents : 0;
 }
 
 static size_t page_round(uint64_t len)
@@ -594,11 +561,11 @@ static int read_exact(int fd, struct frame *f, void *buf, size_t len,
 		};
 
 		if (deadline >= 0) {
-			ev = poll_one(fd, POLLIN, remaining(deadline));
+			ev = vnplug_poll_one(fd, POLLIN, vnplug_remaining(deadline));
 			if (ev < 0)
 				return ev;
 			if (!ev) {
-				if (!remaining(deadline))
+				if (!vnplug_remaining(deadline))
 					return -ETIMEDOUT;
 				continue;
 			}
@@ -893,7 +860,7 @@ static void *service(void *arg)
 static int hello(struct conn *c)
 {
 	struct vnplug_sock_hello h = {.version = htole32(VNPLUG_VERSION)};
-	int64_t deadline = now_ms() + HELLO_MS;
+	int64_t deadline = vnplug_now_ms() + HELLO_MS;
 	struct vnplug_sock_error e;
 	struct frame *f = malloc(sizeof(*f));
 	const char *why;
@@ -1147,10 +1114,10 @@ int vnplug_sk_read(struct vnplug_sk_session *s, void *buf, size_t len,
 			return -ECONNRESET;
 		}
 		pthread_mutex_unlock(&g.lock);
-		left = remaining(deadline);
+		left = vnplug_remaining(deadline);
 		if (!left)
 			return -ETIMEDOUT;
-		ev = poll_one(s->rfd, POLLIN, left);
+		ev = vnplug_poll_one(s->rfd, POLLIN, left);
 		if (ev < 0)
 			return ev;
 	}
@@ -1232,8 +1199,8 @@ int vnplug_sk_region_wait(struct vnplug_sk_region *r, int64_t deadline)
 		gone = region_state(r);
 		if (gone)
 			return gone;
-		left = remaining(deadline);
-		ev = poll_one(r->irq_fd, POLLIN, left);
+		left = vnplug_remaining(deadline);
+		ev = vnplug_poll_one(r->irq_fd, POLLIN, left);
 		if (ev < 0)
 			return ev;
 		gone = region_state(r);

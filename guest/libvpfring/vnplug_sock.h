@@ -26,6 +26,13 @@ const char *vnplug_sk_path(void);
  * exchanged), sends SESSION_OPEN. *fdp: a descriptor that polls readable
  * while messages are queued, and hung up once the session is stale.
  */
+/* Time, shared with vnplug_guest.c: CLOCK_MONOTONIC milliseconds, and
+ * what is left of a deadline for poll() (-1 forever, 0 expired). */
+int64_t vnplug_now_ms(void);
+int vnplug_remaining(int64_t deadline);
+/* poll() on one descriptor: revents, 0 on timeout or EINTR, or -errno. */
+int vnplug_poll_one(int fd, short events, int timeout_ms);
+
 int vnplug_sk_session_open(struct vnplug_sk_session **sp, int *fdp);
 /* SESSION_CLOSE; the last session's close also closes the connection. */
 void vnplug_sk_session_close(struct vnplug_sk_session *s);

@@ -17,36 +17,13 @@ OUT=/tmp/e2e.out
 N=0
 PLAN=24
 
-check() {
-	desc=$1
-	shift
-	N=$((N + 1))
-	if "$@" >"$OUT" 2>&1; then
-		echo "ok $N - $desc"
-		sed 's/^/#   /' "$OUT" | tail -n 3
-	else
-		echo "not ok $N - $desc"
-		sed 's/^/#   /' "$OUT" | tail -n 30
-	fi
-}
+# shellcheck disable=SC1091
+. /etc/vpfr-guest-lib.sh
 
 # fails CMD...: CMD must fail (for checks of refused input)
 fails() { ! "$@"; }
 
-# backend_is STATE [SECONDS]: waits for vnplugd to be STATE.
-backend_is() {
-	i=0
-	while [ "$i" -lt "$((${2:-30} * 10))" ]; do
-		[ "$(cat "$SYS/backend" 2>/dev/null)" = "$1" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "backend still $(cat "$SYS/backend" 2>/dev/null), not $1"
-	return 1
-}
 
-# stat NAME: one value of the driver's stats
-stat() { sed -n "s/^$1 //p" "$SYS/stats"; }
 
 # no_leaks: nothing of the driver's is left once every process is gone.
 no_leaks() {

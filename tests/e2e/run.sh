@@ -177,6 +177,7 @@ make_initrd() {
 	"$VM/initramfs.sh" "$WORK/e2e.cpio.gz" --modules "virtio_pci" \
 		--script "$ROOT/tests/e2e/guest_vnplug.sh" \
 		--add "$WORK/vm.env:/etc/vpfr-vm.env" \
+		--add "$ROOT/tests/e2e/guest_lib.sh:/etc/vpfr-guest-lib.sh" \
 		--add "$B/vnplug-ko/vnplug.ko:/lib/vpfr/vnplug.ko" \
 		--add "$B/bin/vnplug-tool:$G_BUILD/bin/vnplug-tool" \
 		>"$WORK/initramfs.log" 2>&1 && return 0
@@ -196,6 +197,7 @@ make_vpf_initrd() {
 	"$VM/initramfs.sh" "$1" --modules "virtio_pci" \
 		--script "$ROOT/tests/e2e/guest_vpfring.sh" \
 		--add "$env:/etc/vpfr-vm.env" \
+		--add "$ROOT/tests/e2e/guest_lib.sh:/etc/vpfr-guest-lib.sh" \
 		--add "$B/vnplug-ko/vnplug.ko:/lib/vpfr/vnplug.ko" \
 		--add "$B/lib/libpfring.so.1:$G_BUILD/lib/libpfring.so.1" \
 		--add "$B/bin/pfcount:$G_BUILD/bin/pfcount" \

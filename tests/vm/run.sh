@@ -48,9 +48,12 @@ comment() { sed 's/^/# /'; }
 
 # plan_of SCRIPT: how many results SCRIPT plans: its "plan N" (tests/netns)
 # or 'echo "1..N"' line, else the "1..N\n" that the one test program it
-# runs that prints a plan does (tests/*/progs/NAME.c; t_api.sh's apicheck).
+# runs that prints a plan does (tests/*/progs/NAME.c; t_api.sh's apicheck),
+# or, for a script that execs another t_*.sh (t_host_*.sh), that one's.
 plan_of() {
-	local s=$1 n p c found=()
+	local s=$1 n p c found=() other
+	other=$(sed -n 's/^.*exec bash .*\/\(t_[A-Za-z0-9_]*\.sh\)".*$/\1/p' "$s" | head -n 1)
+	[ -n "$other" ] && [ -f "$(dirname "$s")/$other" ] && s=$(dirname "$s")/$other
 	n=$(sed -n 's/^[[:space:]]*plan \([0-9][0-9]*\)[[:space:]]*$/\1/p
 		s/^[[:space:]]*echo "1\.\.\([0-9][0-9]*\)"[[:space:]]*$/\1/p' "$s" | head -n 1)
 	if [ -z "$n" ]; then
@@ -109,7 +112,7 @@ progs() {
 build_project() {
 	local targets=() p
 	for p in $(progs); do targets+=("$B/$p"); done
-	make -s -C "$ROOT" O="$B" lib tools "${targets[@]}" >"$WORK/make.log" 2>&1 && return 0
+	make -s -C "$ROOT" O="$B" lib tools "$B/bin/vnplugd" "${targets[@]}" >"$WORK/make.log" 2>&1 && return 0
 	tail -n 20 "$WORK/make.log" | comment
 	return 1
 }
