@@ -1,10 +1,10 @@
 # shellcheck shell=bash
-# bench_lib.sh - shared by capture.sh, ebpf_rules.sh and vm_capture.sh
-# (source it): two network namespaces joined by one veth pair, CPU pinning,
-# a pfsend burst timed for CPU, a capture program started in the
-# background, and the parsing of both programs' output. Call bench_setup
-# once; it installs the traps that kill the capture and delete the
-# namespaces on any exit.
+# bench_lib.sh - shared by capture.sh, ebpf_rules.sh, vm_capture.sh and
+# vpfring_bench.sh (source it): two network namespaces joined by one veth
+# pair, CPU pinning, a pfsend burst timed for CPU, a capture program started
+# in the background, pfcount stopped by an idle watchdog, and the parsing of
+# the programs' output. Call bench_setup once; it installs the traps that
+# kill the capture and delete the namespaces on any exit.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 B=${BUILD:-$ROOT/build}
@@ -168,4 +168,66 @@ machine_line() {
 	echo "machine: $(nproc) CPUs ($(sed -n 's/^model name\t: //p' \
 		/proc/cpuinfo | head -n 1)), kernel $(uname -r);" \
 		"pfsend on CPU $GEN_CPU, capture on CPU $CAP_CPU"
+}
+
+# ---- pfcount with an idle watchdog (vpfring_bench.sh: on the host and in
+# its guest) ------------------------------------------------------------------
+# pfcount runs with -n N (it stops by itself once every packet arrived) and
+# -t $PFC_TICK (one statistics line per tick). Once the burst is over,
+# pfcount_finish stops it with SIGINT if its count has not moved for IDLE
+# seconds (packets were lost), so that its final line "pfcount: received=N
+# bytes=B dropped=D" is there in every case.
+
+# shellcheck disable=SC2034 # used by the scripts that source this
+PFC_TICK=0.5
+
+# pfcount_count FILE: the packets pfcount has reported so far.
+pfcount_count() {
+	local n
+	n=$(sed -n 's/^pfcount: received=\([0-9]*\).*/\1/p' "$1" | tail -n 1)
+	[ -n "$n" ] || n=$(sed -n 's/^Absolute Stats: \[\([0-9]*\) pkts rcvd\].*/\1/p' "$1" | tail -n 1)
+	echo "${n:-0}"
+}
+
+# pfcount_field FILE KEY: KEY (received, bytes, dropped) of the final line.
+pfcount_field() { sed -n "s/^pfcount: .*\b$2=\([0-9]*\).*/\1/p" "$1" | tail -n 1; }
+
+# wait_line FILE REGEX SECONDS [PID]: 0 once a line of FILE matches REGEX
+# (grep -E), 1 when SECONDS passed or PID is gone first.
+wait_line() {
+	for _ in $(seq 1 $(($3 * 10))); do
+		grep -qE "$2" "$1" 2>/dev/null && return 0
+		if [ -n "${4:-}" ] && ! kill -0 "$4" 2>/dev/null; then
+			grep -qE "$2" "$1" 2>/dev/null
+			return
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# pfcount_finish PID FILE IDLE_S MAX_S: after the burst, until pfcount (PID,
+# its stdout in FILE; a child or not) has ended; prints why: "count" (it
+# stopped at -n), "idle" (its count stood still for IDLE_S seconds: SIGINT),
+# "timeout" (still counting after MAX_S seconds: SIGINT) or "killed" (no
+# final line 10 s after SIGINT: SIGKILL).
+pfcount_finish() {
+	# a look every 0.5 s (the tick): little work for a guest's vCPU
+	local pid=$1 file=$2 idle=$(($3 * 2)) max=$(($4 * 2)) last=-1 n still=0 t=0 end=count
+	while kill -0 "$pid" 2>/dev/null && ! grep -q '^pfcount: received=' "$file"; do
+		n=$(pfcount_count "$file")
+		if [ "$n" = "$last" ]; then still=$((still + 1)); else still=0; last=$n; fi
+		t=$((t + 1))
+		if [ "$still" -ge "$idle" ]; then end=idle; break; fi
+		if [ "$t" -ge "$max" ]; then end=timeout; break; fi
+		sleep 0.5
+	done
+	if [ "$end" != count ]; then
+		kill -INT "$pid" 2>/dev/null
+		if ! wait_line "$file" '^pfcount: received=' 10 "$pid"; then
+			kill -KILL "$pid" 2>/dev/null
+			end=killed
+		fi
+	fi
+	echo "$end"
 }
