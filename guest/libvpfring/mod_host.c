@@ -11,9 +11,10 @@
  * modules use (libpfring/ring_read.h), so a packet is never copied on its
  * way from the host kernel to the application when buffer_len is 0.
  *
- * Waiting: an empty ring is first polled for a while (the spin adapts to
- * what it found last time); then the reader says it is waiting in the
- * control page, looks once more, rings the doorbell and sleeps until the
+ * Waiting: an empty ring is first polled for a while (20 us to 4 ms: the
+ * spin grows when a sleep ended soon, shrinks when it was long, see
+ * spin_adapt()); then the reader says it is waiting in the control page,
+ * looks once more, rings the doorbell and sleeps until the
  * device's interrupt, which the host raises when the ring is readable by
  * the host kernel's rules (the poll watermark; a retired TPACKET_V3 block),
  * or until the poll duration passes.
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../../include/uapi/vnplug.h"
@@ -35,9 +37,9 @@
 /* Milliseconds a request may take; enabling waits for a PCI hotplug. */
 #define CALL_TIMEOUT_MS 15000
 #define ENABLE_TIMEOUT_MS 60000
-/* Adaptive spin before sleeping, in ring checks. */
-#define SPIN_MIN 64u
-#define SPIN_MAX 65536u
+/* Adaptive spin before sleeping, in nanoseconds. */
+#define SPIN_MIN_NS 20000ull	/* 20 us */
+#define SPIN_MAX_NS 4000000ull	/* 4 ms */
 
 struct host_priv {
 	struct vnplug_session *s;
@@ -49,7 +51,7 @@ struct host_priv {
 	struct pfr_tpv3 tp;
 	struct pfr_slots sl;
 	int wake_fd;			/* breakloop/shutdown */
-	u_int32_t spin;			/* ring checks before sleeping */
+	u_int64_t spin_ns;		/* how long to spin before sleeping */
 	u_int64_t doorbells;		/* sleeps announced to the host */
 };
 
@@ -248,21 +250,43 @@ static int corrupt(pfring *ring)
 			    hp->sl.num_slots, (unsigned long long)hp->sl.tail);
 }
 
-/* Spin on the ring; 1 if packets came, the spin adapting to the answer. */
+static u_int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u_int64_t)ts.tv_sec * 1000000000ull + (u_int64_t)ts.tv_nsec;
+}
+
+/* Spin on the ring for hp->spin_ns at most; 1 if packets came. */
 static int spin_ring(struct host_priv *hp)
 {
+	u_int64_t end = now_ns() + hp->spin_ns;
 	u_int32_t i;
 
-	for (i = 0; i < hp->spin; i++) {
-		if (ready(hp) != 0) {
-			hp->spin = hp->spin * 2 > SPIN_MAX ? SPIN_MAX
-							   : hp->spin * 2;
-			return 1;
+	do {
+		for (i = 0; i < 64; i++) {
+			if (ready(hp) != 0)
+				return 1;
+			__builtin_ia32_pause();
 		}
-		__builtin_ia32_pause();
-	}
-	hp->spin = hp->spin / 2 < SPIN_MIN ? SPIN_MIN : hp->spin / 2;
+	} while (now_ns() < end);
 	return 0;
+}
+
+/*
+ * After a sleep of @slept ns: the host woke us soon after we slept, so a
+ * longer spin would have saved the doorbell and the interrupt: spin
+ * longer; a long sleep means a quiet link: spin less.
+ */
+static void spin_adapt(struct host_priv *hp, int woken, u_int64_t slept)
+{
+	if (woken && slept < 2 * hp->spin_ns)
+		hp->spin_ns = hp->spin_ns * 2 > SPIN_MAX_NS ? SPIN_MAX_NS
+							    : hp->spin_ns * 2;
+	else if (!woken || slept > 8 * hp->spin_ns)
+		hp->spin_ns = hp->spin_ns / 2 < SPIN_MIN_NS ? SPIN_MIN_NS
+							    : hp->spin_ns / 2;
 }
 
 static void set_waiting(struct host_priv *hp, int on)
@@ -284,7 +308,7 @@ static int wait_ring(pfring *ring, int timeout_ms)
 	struct pollfd pfd[3] = {{.fd = hp->wake_fd, .events = POLLIN},
 				{.fd = -1, .events = POLLIN},
 				{.fd = vnplug_session_fd(hp->s), .events = 0}};
-	u_int64_t count;
+	u_int64_t count, t0;
 	int64_t n;
 	int rc;
 
@@ -303,9 +327,12 @@ static int wait_ring(pfring *ring, int timeout_ms)
 		hp->doorbells++;
 		pfd[1].fd = vnplug_region_fd(hp->rg);
 	}
+	t0 = now_ns();
 	rc = poll(pfd, 3, timeout_ms);
-	if (hp->rg)
+	if (hp->rg) {
 		set_waiting(hp, 0);
+		spin_adapt(hp, rc > 0 && pfd[1].revents, now_ns() - t0);
+	}
 	if (rc > 0 && (pfd[2].revents & (POLLHUP | POLLERR)) && ready(hp) == 0)
 		return pfring_error(ring, PF_RING_ERROR_GENERIC,
 				    "host:%s: vnplugd is gone; the host ring "
@@ -757,7 +784,7 @@ static int host_open(pfring *ring)
 		return pfring_error(ring, PF_RING_ERROR_NOT_ENOUGH_MEMORY,
 				    "out of memory");
 	ring->priv = hp;
-	hp->spin = SPIN_MIN;
+	hp->spin_ns = SPIN_MIN_NS;
 	hp->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (hp->wake_fd < 0) {
 		rc = sys_error(ring, errno, "eventfd");
