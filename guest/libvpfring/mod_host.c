@@ -12,8 +12,8 @@
  * way from the host kernel to the application when buffer_len is 0.
  *
  * Waiting: an empty ring is first polled for a while (20 us to 4 ms: the
- * spin grows when a sleep ended soon, shrinks when it was long, see
- * spin_adapt()); then the reader says it is waiting in the control page,
+ * spin grows to cover the gaps the host's wake-ups showed, and shrinks on
+ * a quiet link, see spin_adapt()); then the reader says it is waiting in the control page,
  * looks once more, rings the doorbell and sleeps until the
  * device's interrupt, which the host raises when the ring is readable by
  * the host kernel's rules (the poll watermark; a retired TPACKET_V3 block),
@@ -275,18 +275,23 @@ static int spin_ring(struct host_priv *hp)
 }
 
 /*
- * After a sleep of @slept ns: the host woke us soon after we slept, so a
- * longer spin would have saved the doorbell and the interrupt: spin
- * longer; a long sleep means a quiet link: spin less.
+ * After a sleep of @slept ns that the host ended (@woken): a spin of that
+ * length would have saved the doorbell and the interrupt, so the next
+ * spin covers it with a quarter to spare, up to SPIN_MAX_NS. A sleep
+ * longer than that, or one that timed out, means a quiet link: spin half
+ * as long.
  */
 static void spin_adapt(struct host_priv *hp, int woken, u_int64_t slept)
 {
-	if (woken && slept < 2 * hp->spin_ns)
-		hp->spin_ns = hp->spin_ns * 2 > SPIN_MAX_NS ? SPIN_MAX_NS
-							    : hp->spin_ns * 2;
-	else if (!woken || slept > 8 * hp->spin_ns)
+	u_int64_t want = slept + slept / 4;
+
+	if (woken && slept <= SPIN_MAX_NS) {
+		if (want > hp->spin_ns)
+			hp->spin_ns = want > SPIN_MAX_NS ? SPIN_MAX_NS : want;
+	} else {
 		hp->spin_ns = hp->spin_ns / 2 < SPIN_MIN_NS ? SPIN_MIN_NS
 							    : hp->spin_ns / 2;
+	}
 }
 
 static void set_waiting(struct host_priv *hp, int on)
