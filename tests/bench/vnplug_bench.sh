@@ -26,6 +26,8 @@ set -u
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 HERE=$ROOT/tests/bench
+# shellcheck source=tests/bench/vnplug_stack.sh
+. "$HERE/vnplug_stack.sh"
 VM=$ROOT/scripts/vm
 B=${BUILD:-/tmp/bench-build}
 COUNT=2000
@@ -157,30 +159,13 @@ cleanup() {
 # ---- building (as tests/e2e/run.sh) ----------------------------------------
 
 build_all() {
-	local env
 	step "building vnplugd, vnplug-tool and the serial peer into $B"
 	make -s -C "$ROOT" O="$B" "$B/bin/vnplugd" "$B/bin/vnplug-tool" \
 		"$B/tests/bench/vnplug_serial_peer" >"$WORK/make.log" 2>&1 || {
 		tail -n 20 "$WORK/make.log" >&2
 		die "make failed"
 	}
-	step "QEMU with the vNPlug devices (host/qemu-vnplug/build.sh)"
-	QEMU_BIN=$("$ROOT/host/qemu-vnplug/build.sh" 2>"$WORK/qemu-build.log") || {
-		tail -n 20 "$WORK/qemu-build.log" >&2
-		die "QEMU does not build"
-	}
-	env=$("$VM/kernel.sh" 2>"$WORK/kernel.log") || {
-		tail -n 20 "$WORK/kernel.log" >&2
-		die "no Debian kernel for the guest"
-	}
-	eval "$env"
-	export KVER MODDIR KERNEL KDIR
-	step "vnplug.ko against $KVER into $B/vnplug-ko"
-	if ! make -C "$ROOT/guest/vnplug-ko" KDIR="$KDIR" KMOD_OUT="$B/vnplug-ko" \
-		>"$WORK/kmod.log" 2>&1 || [ ! -f "$B/vnplug-ko/vnplug.ko" ]; then
-		grep -E 'error|warning' "$WORK/kmod.log" | head -n 20 >&2
-		die "vnplug.ko does not build"
-	fi
+	build_vnplug_stack
 }
 
 # ---- the host's side -------------------------------------------------------

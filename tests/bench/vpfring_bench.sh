@@ -33,6 +33,8 @@ set -u
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/bench/bench_lib.sh
 . "$HERE/bench_lib.sh"
+# shellcheck source=tests/bench/vnplug_stack.sh
+. "$HERE/vnplug_stack.sh"
 
 VM=$ROOT/scripts/vm
 B=${BUILD:-/tmp/bench-build}
@@ -161,7 +163,6 @@ host_cleanup() {
 # ---- building (as tests/e2e/run.sh) ----------------------------------------
 
 build_all() {
-	local env
 	EXTRA_PKGS="busybox-static dash gnuplot-nox" "$ROOT/scripts/deps.sh" >&2 ||
 		die "scripts/deps.sh failed"
 	step "building libpfring, pfcount, pfsend and vnplugd into $B"
@@ -169,23 +170,7 @@ build_all() {
 		tail -n 20 "$WORK/make.log" >&2
 		die "make failed"
 	}
-	step "QEMU with the vNPlug devices (host/qemu-vnplug/build.sh)"
-	QEMU_BIN=$("$ROOT/host/qemu-vnplug/build.sh" 2>"$WORK/qemu-build.log") || {
-		tail -n 20 "$WORK/qemu-build.log" >&2
-		die "QEMU does not build"
-	}
-	env=$("$VM/kernel.sh" 2>"$WORK/kernel.log") || {
-		tail -n 20 "$WORK/kernel.log" >&2
-		die "no Debian kernel for the guest"
-	}
-	eval "$env"
-	export KVER MODDIR KERNEL KDIR
-	step "vnplug.ko against $KVER into $B/vnplug-ko"
-	if ! make -C "$ROOT/guest/vnplug-ko" KDIR="$KDIR" KMOD_OUT="$B/vnplug-ko" \
-		>"$WORK/kmod.log" 2>&1 || [ ! -f "$B/vnplug-ko/vnplug.ko" ]; then
-		grep -E 'error|warning' "$WORK/kmod.log" | head -n 20 >&2
-		die "vnplug.ko does not build"
-	fi
+	build_vnplug_stack
 }
 
 make_image() {
