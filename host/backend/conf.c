@@ -5,13 +5,17 @@
  * every message names the file and line an administrator has to fix.
  */
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "conf.h"
 #include "log.h"
@@ -27,13 +31,18 @@ enum section {
 
 struct parser {
 	struct vnp_conf *conf;
-	const char *path;
+	const char *path;	/* of the file being read */
 	unsigned int line;
 	char *err;
 	size_t errlen;
+	unsigned int flags;	/* VNP_CONF_* */
 	enum section section;
 	unsigned int seen;	/* keys already set in this section (bits) */
 	bool global_seen;
+	bool included;		/* reading a file of include_dir */
+	/* The main file's identity, lest include_dir hold it (0: unknown). */
+	dev_t main_dev;
+	ino_t main_ino;
 };
 
 struct key {
@@ -148,6 +157,25 @@ static int g_guest_timeout(struct parser *p, const char *key, char *val)
 			  &p->conf->global.guest_timeout);
 }
 
+/* Any length a path may have: the directory is opened, never bound. */
+static int g_include_dir(struct parser *p, const char *key, char *val)
+{
+	char *dir = p->conf->global.include_dir;
+	size_t n = strlen(val);
+
+	p->conf->global.include_dir_line = p->line;
+	if (val[0] != '/')
+		return perr(p, "%s: '%s' is not an absolute path", key, val);
+	if (n >= sizeof(p->conf->global.include_dir))
+		return perr(p, "%s: path longer than %zu bytes", key,
+			    sizeof(p->conf->global.include_dir) - 1);
+	/* "/etc/vnplug/vnplugd.d/" names files without a double '/'. */
+	while (n > 1 && val[n - 1] == '/')
+		val[--n] = '\0';
+	strcpy(dir, val);
+	return 0;
+}
+
 static int g_log_level(struct parser *p, const char *key, char *val)
 {
 	int l = vnp_log_level_parse(val);
@@ -164,6 +192,7 @@ static const struct key global_keys[] = {
 	{ "ping_interval", g_ping_interval },
 	{ "guest_timeout", g_guest_timeout },
 	{ "log_level", g_log_level },
+	{ "include_dir", g_include_dir },
 };
 
 /* ---- [vm NAME] ------------------------------------------------------- */
@@ -325,16 +354,25 @@ static int open_vm(struct parser *p, const char *name)
 		return perr(p, "bad VM name '%s' (1 to %d letters, digits, "
 			    "'_', '.' or '-', starting with a letter or digit)",
 			    name, VNP_VM_NAME_MAX);
-	for (i = 0; i < c->n_vms; i++)
-		if (!strcmp(c->vms[i].name, name))
+	for (i = 0; i < c->n_vms; i++) {
+		if (strcmp(c->vms[i].name, name))
+			continue;
+		if (!strcmp(c->vms[i].file, p->path))
 			return perr(p, "duplicate VM '%s' (first defined at "
 				    "line %u)", name, c->vms[i].line);
+		return perr(p, "duplicate VM '%s' (first defined at %s:%u)",
+			    name, c->vms[i].file, c->vms[i].line);
+	}
 	vm = realloc(c->vms, (c->n_vms + 1) * sizeof(*vm));
 	if (!vm)
 		return perr(p, "out of memory");
 	c->vms = vm;
-	vm = &c->vms[c->n_vms++];
+	vm = &c->vms[c->n_vms];
 	memset(vm, 0, sizeof(*vm));
+	vm->file = strdup(p->path);
+	if (!vm->file)
+		return perr(p, "out of memory");
+	c->n_vms++;
 	strcpy(vm->name, name);
 	vm->max_rings = 8;
 	vm->max_ring_memory = 256ULL << 20;
@@ -358,6 +396,11 @@ static int parse_section(struct parser *p, char *s)
 	s = trim(s + 1);
 	p->seen = 0;
 	if (!strcmp(s, "global")) {
+		if (p->included)
+			return perr(p, "[global] in a file of include_dir: "
+				    "these hold [vm NAME] sections only "
+				    "(global settings go in %s)",
+				    p->conf->path);
 		if (p->global_seen)
 			return perr(p, "duplicate [global] section");
 		p->global_seen = true;
@@ -385,6 +428,9 @@ static int parse_key(struct parser *p, char *s)
 	*eq = '\0';
 	key = trim(s);
 	val = trim(eq + 1);
+	if (p->section == SEC_NONE && p->included)
+		return perr(p, "'%s' outside a section (a file of include_dir "
+			    "holds [vm NAME] sections only)", key);
 	if (p->section == SEC_NONE)
 		return perr(p, "'%s' outside a section (start with [global] "
 			    "or [vm NAME])", key);
@@ -442,6 +488,7 @@ static int finish_vm(struct parser *p, struct vnp_vm_conf *vm)
 	n = snprintf(vm->socket, sizeof(vm->socket), "%s/%s.sock",
 		     g->socket_dir, vm->name);
 	if (n < 0 || (size_t)n >= sizeof(vm->socket)) {
+		p->path = vm->file;
 		p->line = vm->line;
 		return perr(p, "vm %s: socket path '%s/%s.sock' longer than "
 			    "%zu bytes; set socket=", vm->name, g->socket_dir,
@@ -453,19 +500,27 @@ static int finish_vm(struct parser *p, struct vnp_vm_conf *vm)
 static int check_sockets(struct parser *p)
 {
 	struct vnp_conf *c = p->conf;
+	const struct vnp_vm_conf *a, *b;
 	unsigned int i, j;
 
 	for (i = 0; i < c->n_vms; i++) {
 		if (finish_vm(p, &c->vms[i]) < 0)
 			return -1;
+		b = &c->vms[i];
 		for (j = 0; j < i; j++) {
-			if (strcmp(c->vms[i].socket, c->vms[j].socket))
+			a = &c->vms[j];
+			if (strcmp(b->socket, a->socket))
 				continue;
-			p->line = c->vms[i].socket_line ?: c->vms[i].line;
+			p->path = b->file;
+			p->line = b->socket_line ?: b->line;
+			if (!strcmp(a->file, b->file))
+				return perr(p, "vm %s: duplicate socket path "
+					    "'%s' (also vm %s, line %u)",
+					    b->name, b->socket, a->name,
+					    a->line);
 			return perr(p, "vm %s: duplicate socket path '%s' "
-				    "(also vm %s, line %u)", c->vms[i].name,
-				    c->vms[i].socket, c->vms[j].name,
-				    c->vms[j].line);
+				    "(also vm %s, %s:%u)", b->name, b->socket,
+				    a->name, a->file, a->line);
 		}
 	}
 	return 0;
@@ -475,6 +530,7 @@ static int finish(struct parser *p)
 {
 	const struct vnp_global_conf *g = &p->conf->global;
 
+	p->path = p->conf->path;
 	if (g->guest_timeout < g->ping_interval) {
 		p->line = g->guest_timeout_line ?: g->ping_interval_line;
 		return perr(p, "guest_timeout (%u s) is shorter than "
@@ -482,7 +538,12 @@ static int finish(struct parser *p)
 			    g->ping_interval);
 	}
 	p->line = 0;
-	if (!p->conf->n_vms)
+	/*
+	 * At start, nothing to serve is a mistake, unless the VMs come from
+	 * include_dir: the host may have no domain yet.
+	 */
+	if (!p->conf->n_vms && !g->include_dir[0] &&
+	    !(p->flags & VNP_CONF_RELOAD))
 		return perr(p, "no [vm NAME] section: nothing to serve");
 	return check_sockets(p);
 }
@@ -525,23 +586,190 @@ static int parse_lines(struct parser *p, FILE *f)
 	return ret;
 }
 
+/* ---- include_dir ----------------------------------------------------- */
+
+bool vnp_conf_included_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	return name[0] != '.' && n > 5 && !strcmp(name + n - 5, ".conf");
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void free_names(char **names, size_t n)
+{
+	while (n)
+		free(names[--n]);
+	free(names);
+}
+
+/*
+ * The names of include_dir to read, in byte order, so that the result
+ * does not depend on the file system or the locale. A missing directory
+ * holds none; one that cannot be read is an error, not an empty one: that
+ * would drop every VM it defines.
+ */
+static int list_dir(struct parser *p, const char *dir, char ***out,
+		    size_t *count)
+{
+	char **names = NULL, **nn;
+	struct dirent *de;
+	size_t n = 0;
+	int ret = 0;
+	DIR *d;
+
+	*out = NULL;
+	*count = 0;
+	p->path = p->conf->path;
+	p->line = p->conf->global.include_dir_line;
+	d = opendir(dir);
+	if (!d && errno == ENOENT) {
+		p->conf->include_missing = true;
+		return 0;
+	}
+	if (!d)
+		return perr(p, "include_dir '%s': %s", dir, strerror(errno));
+	for (;;) {
+		errno = 0;
+		de = readdir(d);
+		if (!de) {
+			if (errno)
+				ret = perr(p, "include_dir '%s': %s", dir,
+					   strerror(errno));
+			break;
+		}
+		if (!vnp_conf_included_name(de->d_name))
+			continue;
+		nn = realloc(names, (n + 1) * sizeof(*nn));
+		if (!nn) {
+			ret = perr(p, "out of memory");
+			break;
+		}
+		names = nn;
+		names[n] = strdup(de->d_name);
+		if (!names[n]) {
+			ret = perr(p, "out of memory");
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	if (ret) {
+		free_names(names, n);
+		return ret;
+	}
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_names);
+	*out = names;
+	*count = n;
+	return 0;
+}
+
+/*
+ * Read one file of include_dir. Opened without blocking and checked
+ * after opening, so that a FIFO or a directory named x.conf is skipped
+ * rather than waited on, and a file removed since the directory was read
+ * is simply not there (its removal triggers another reload anyway).
+ */
+static int include_file(struct parser *p, const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd, ret;
+
+	p->path = path;
+	p->line = 0;
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : perr(p, "%s", strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		ret = errno;
+		close(fd);
+		return perr(p, "%s", strerror(ret));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return 0;
+	}
+	if (p->main_ino && st.st_dev == p->main_dev &&
+	    st.st_ino == p->main_ino) {
+		close(fd);
+		return perr(p, "this is the main configuration file %s; give "
+			    "include_dir a directory of its own",
+			    p->conf->path);
+	}
+	f = fdopen(fd, "r");
+	if (!f) {
+		ret = errno;
+		close(fd);
+		return perr(p, "%s", strerror(ret));
+	}
+	p->section = SEC_NONE;
+	p->seen = 0;
+	p->included = true;
+	ret = parse_lines(p, f);
+	fclose(f);
+	if (!ret)
+		p->conf->n_included++;
+	return ret;
+}
+
+static int include_all(struct parser *p)
+{
+	const char *dir = p->conf->global.include_dir;
+	char **names, *path = NULL;
+	size_t n, i, len;
+	int ret;
+
+	if (!dir[0])
+		return 0;
+	ret = list_dir(p, dir, &names, &n);
+	for (i = 0; !ret && i < n; i++) {
+		len = strlen(dir) + 1 + strlen(names[i]) + 1;
+		path = malloc(len);
+		if (!path) {
+			ret = perr(p, "out of memory");
+			break;
+		}
+		snprintf(path, len, "%s/%s", dir, names[i]);
+		ret = include_file(p, path);
+		free(path);
+	}
+	free_names(names, n);
+	return ret;
+}
+
+/* ---- whole configuration --------------------------------------------- */
+
 int vnp_conf_parse(struct vnp_conf *conf, const char *path, FILE *f,
-		   char *err, size_t errlen)
+		   unsigned int flags, char *err, size_t errlen)
 {
 	struct parser p = {
 		.conf = conf, .path = path, .err = err, .errlen = errlen,
+		.flags = flags,
 	};
+	struct stat st;
 
 	set_defaults(conf, path);
-	if (parse_lines(&p, f) < 0 || finish(&p) < 0) {
+	/* fmemopen()'s streams have no descriptor, and need no check. */
+	if (fileno(f) >= 0 && !fstat(fileno(f), &st)) {
+		p.main_dev = st.st_dev;
+		p.main_ino = st.st_ino;
+	}
+	if (parse_lines(&p, f) < 0 || include_all(&p) < 0 ||
+	    finish(&p) < 0) {
 		vnp_conf_free(conf);
 		return -1;
 	}
 	return 0;
 }
 
-int vnp_conf_load(struct vnp_conf *conf, const char *path, char *err,
-		  size_t errlen)
+int vnp_conf_load(struct vnp_conf *conf, const char *path,
+		  unsigned int flags, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "re");
 	int ret;
@@ -551,7 +779,7 @@ int vnp_conf_load(struct vnp_conf *conf, const char *path, char *err,
 		set_defaults(conf, path);
 		return -1;
 	}
-	ret = vnp_conf_parse(conf, path, f, err, errlen);
+	ret = vnp_conf_parse(conf, path, f, flags, err, errlen);
 	fclose(f);
 	return ret;
 }
@@ -566,6 +794,7 @@ void vnp_conf_free(struct vnp_conf *conf)
 			free(conf->vms[i].ifaces[j].queue);
 		}
 		free(conf->vms[i].ifaces);
+		free(conf->vms[i].file);
 	}
 	free(conf->vms);
 	conf->vms = NULL;
@@ -637,7 +866,8 @@ static void print_vm(const struct vnp_vm_conf *vm, FILE *out)
 		fprintf(out, "%s%s%s%s", i ? " " : "", vm->ifaces[i].ifname,
 			vm->ifaces[i].queue ? "@" : "",
 			vm->ifaces[i].queue ? vm->ifaces[i].queue : "");
-	fputc('\n', out);
+	/* Last: no interface pattern holds " (". */
+	fprintf(out, " (from %s:%u)\n", vm->file, vm->line);
 }
 
 void vnp_conf_print(const struct vnp_conf *conf, FILE *out)
@@ -647,8 +877,15 @@ void vnp_conf_print(const struct vnp_conf *conf, FILE *out)
 
 	fprintf(out, "%s: OK, %u VM%s\n", conf->path, conf->n_vms,
 		conf->n_vms == 1 ? "" : "s");
-	fprintf(out, "global: socket_dir=%s ping_interval=%us "
-		"guest_timeout=%us log_level=%s\n", g->socket_dir,
+	fprintf(out, "global: socket_dir=%s include_dir=", g->socket_dir);
+	if (!g->include_dir[0])
+		fprintf(out, "(none)");
+	else if (conf->include_missing)
+		fprintf(out, "%s (missing: nothing included)", g->include_dir);
+	else
+		fprintf(out, "%s (%u file%s)", g->include_dir,
+			conf->n_included, conf->n_included == 1 ? "" : "s");
+	fprintf(out, " ping_interval=%us guest_timeout=%us log_level=%s\n",
 		g->ping_interval, g->guest_timeout,
 		vnp_log_level_name(g->log_level));
 	for (i = 0; i < conf->n_vms; i++)

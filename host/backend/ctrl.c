@@ -69,7 +69,7 @@ static void app_drop_regions(const struct vnp_app *app)
 	unsigned int i;
 
 	for (i = 0; i < vnpd.n_vms; i++) {
-		while ((r = first_region_of(&vnpd.vms[i], app))) {
+		while ((r = first_region_of(vnpd.vms[i], app))) {
 			r->app = NULL;
 			vnp_region_destroy(r);
 			if (app->region_unmapped)

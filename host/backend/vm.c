@@ -2,7 +2,8 @@
 /*
  * Virtual machines: a listening socket per configured VM, which is the
  * VM's only identity; at most one QEMU connection on it; the guest's
- * liveness (PING/PONG); rate-limited logging of what the guest gets wrong.
+ * liveness (PING/PONG); rate-limited logging of what the guest gets wrong;
+ * a reloaded configuration applied to them.
  */
 #include <errno.h>
 #include <poll.h>
@@ -276,30 +277,56 @@ static int make_socket_dir(const struct vnp_conf *conf)
 	return 0;
 }
 
+static struct vnp_vm *vm_new(const struct vnp_vm_conf *vc)
+{
+	struct vnp_vm *vm = calloc(1, sizeof(*vm));
+
+	if (!vm)
+		return NULL;
+	vm->conf = vc;
+	vm->listen.fd = -1;
+	list_init(&vm->sessions);
+	list_init(&vm->regions);
+	return vm;
+}
+
+static void vm_release(struct vnp_watch *w)
+{
+	free(listen_vm(w));
+}
+
+/* An array of @n VMs (NULL for none); -1 only when out of memory. */
+static int vms_alloc(struct vnp_vm ***out, unsigned int n)
+{
+	*out = NULL;
+	if (!n)
+		return 0;
+	*out = calloc(n, sizeof(**out));
+	return *out ? 0 : -1;
+}
+
 int vnp_vms_open(void)
 {
 	const struct vnp_conf *conf = &vnpd.conf;
-	struct vnp_vm *vm;
 	unsigned int i;
 	int ret;
 
-	vnpd.vms = calloc(conf->n_vms, sizeof(*vnpd.vms));
-	if (!vnpd.vms) {
+	if (vms_alloc(&vnpd.vms, conf->n_vms) < 0) {
 		vnp_err("out of memory");
 		return -1;
 	}
-	vnpd.n_vms = conf->n_vms;
-	for (i = 0; i < vnpd.n_vms; i++) {
-		vm = &vnpd.vms[i];
-		vm->conf = &conf->vms[i];
-		vm->listen.fd = -1;
-		list_init(&vm->sessions);
-		list_init(&vm->regions);
+	for (i = 0; i < conf->n_vms; i++) {
+		vnpd.vms[i] = vm_new(&conf->vms[i]);
+		if (!vnpd.vms[i]) {
+			vnp_err("out of memory");
+			return -1;
+		}
+		vnpd.n_vms++;
 	}
 	if (make_socket_dir(conf) < 0)
 		return -1;
 	for (i = 0; i < vnpd.n_vms; i++) {
-		ret = vm_listen(&vnpd.vms[i]);
+		ret = vm_listen(vnpd.vms[i]);
 		if (ret) {
 			vnp_err("vm %s: socket %s: %s", conf->vms[i].name,
 				conf->vms[i].socket, strerror(-ret));
@@ -321,27 +348,258 @@ static void remove_socket(struct vnp_vm *vm)
 		vnp_warn("removing %s: %s", vm->conf->socket, strerror(errno));
 }
 
-void vnp_vms_close(void)
+/*
+ * Stop serving @vm: its QEMU connection ends as if QEMU had gone (sessions
+ * closed, back-ends told, regions freed), then its socket and the file.
+ * The record itself goes after the epoll batch, which may still name it.
+ */
+static void vm_close(struct vnp_vm *vm)
 {
-	struct vnp_vm *vm;
-	unsigned int i;
-
-	for (i = 0; i < vnpd.n_vms; i++) {
-		vm = &vnpd.vms[i];
-		if (vm->conn) {
-			vnp_conn_kill(vm->conn);
-			vnp_conn_close(vm->conn);
-		}
-		if (vm->listen.fd < 0)
-			continue;
+	if (vm->conn) {
+		vnp_conn_kill(vm->conn);
+		vnp_conn_close(vm->conn);
+	}
+	if (vm->listen.fd >= 0) {
 		vnp_watch_del(&vm->listen);
 		close(vm->listen.fd);
 		vm->listen.fd = -1;
 		remove_socket(vm);
 	}
+	vnp_watch_bury(&vm->listen, vm_release);
+}
+
+void vnp_vms_close(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < vnpd.n_vms; i++)
+		vm_close(vnpd.vms[i]);
 	free(vnpd.vms);
 	vnpd.vms = NULL;
 	vnpd.n_vms = 0;
+}
+
+/* ---- reloading ------------------------------------------------------- */
+
+static const struct vnp_vm_conf *conf_find(const struct vnp_conf *c,
+					   const char *name)
+{
+	unsigned int i;
+
+	for (i = 0; i < c->n_vms; i++)
+		if (!strcmp(c->vms[i].name, name))
+			return &c->vms[i];
+	return NULL;
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+static bool same_ifaces(const struct vnp_vm_conf *a,
+			const struct vnp_vm_conf *b)
+{
+	unsigned int i;
+
+	if (a->n_ifaces != b->n_ifaces)
+		return false;
+	for (i = 0; i < a->n_ifaces; i++)
+		if (!same_str(a->ifaces[i].ifname, b->ifaces[i].ifname) ||
+		    !same_str(a->ifaces[i].queue, b->ifaces[i].queue))
+			return false;
+	return true;
+}
+
+static void add_word(char *buf, size_t len, const char *word)
+{
+	size_t n = strlen(buf);
+
+	snprintf(buf + n, len - n, "%s%s", n ? ", " : "", word);
+}
+
+/* The settings of a kept VM that differ, as "interfaces, max_rings". */
+static bool vm_conf_diff(const struct vnp_vm_conf *a,
+			 const struct vnp_vm_conf *b, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (!same_ifaces(a, b))
+		add_word(buf, len, "interfaces");
+	if (a->max_rings != b->max_rings)
+		add_word(buf, len, "max_rings");
+	if (a->max_ring_memory != b->max_ring_memory)
+		add_word(buf, len, "max_ring_memory");
+	if (a->socket_uid != b->socket_uid)
+		add_word(buf, len, "socket_user");
+	if (a->socket_gid != b->socket_gid)
+		add_word(buf, len, "socket_group");
+	if (a->socket_mode != b->socket_mode)
+		add_word(buf, len, "socket_mode");
+	return buf[0];
+}
+
+/*
+ * A kept VM takes its new settings. Interfaces and limits are checked at
+ * each open and allocation, so they apply to what comes next; rings
+ * already there keep running even above new limits, which only refuse
+ * new ones until the VM is below them.
+ */
+static bool vm_update(struct vnp_vm *vm, const struct vnp_vm_conf *vc)
+{
+	char what[128];
+	bool changed = vm_conf_diff(vm->conf, vc, what, sizeof(what));
+	int ret;
+
+	if (changed)
+		vnp_info("vm %s: %s changed (%s:%u)", vc->name, what, vc->file,
+			 vc->line);
+	vm->conf = vc;
+	if (vm->listen.fd >= 0) {
+		/* Again even if unchanged: repairs what someone else did. */
+		ret = set_owner_mode(vc);
+		if (ret)
+			vnp_warn("vm %s: owner and mode of %s: %s", vc->name,
+				 vc->socket, strerror(-ret));
+	}
+	if (vm->n_regions > vc->max_rings)
+		vnp_warn("vm %s: %u %s the new max_rings=%u (%u in use): "
+			 "they keep running, new ones are refused", vc->name,
+			 vm->n_regions - vc->max_rings,
+			 vm->n_regions - vc->max_rings == 1 ? "ring exceeds"
+							    : "rings exceed",
+			 vc->max_rings, vm->n_regions);
+	if (vm->region_bytes > vc->max_ring_memory)
+		vnp_warn("vm %s: rings of %llu bytes exceed the new "
+			 "max_ring_memory=%llu: they keep running, new ones "
+			 "are refused", vc->name,
+			 (unsigned long long)vm->region_bytes,
+			 (unsigned long long)vc->max_ring_memory);
+	if (vm->ping_countdown > vnpd.conf.global.ping_interval)
+		vm->ping_countdown = vnpd.conf.global.ping_interval;
+	return changed;
+}
+
+static bool global_diff(const struct vnp_global_conf *a,
+			const struct vnp_global_conf *b)
+{
+	char what[128] = "";
+
+	if (strcmp(a->socket_dir, b->socket_dir))
+		add_word(what, sizeof(what), "socket_dir");
+	if (strcmp(a->include_dir, b->include_dir))
+		add_word(what, sizeof(what), "include_dir");
+	if (a->ping_interval != b->ping_interval)
+		add_word(what, sizeof(what), "ping_interval");
+	if (a->guest_timeout != b->guest_timeout)
+		add_word(what, sizeof(what), "guest_timeout");
+	if (a->log_level != b->log_level)
+		add_word(what, sizeof(what), "log_level");
+	if (what[0])
+		vnp_info("global: %s changed", what);
+	return what[0];
+}
+
+/* A VM of the new configuration that has no socket yet. */
+static void vm_start(struct vnp_vm *vm)
+{
+	int ret = vm_listen(vm);
+
+	if (ret)
+		vnp_err("vm %s: socket %s: %s; not serving it until a reload "
+			"succeeds in creating it", vm->conf->name,
+			vm->conf->socket, strerror(-ret));
+}
+
+int vnp_vms_reload(struct vnp_conf *nc, bool quiet)
+{
+	struct vnp_conf old = vnpd.conf;
+	struct vnp_vm **vms = NULL, **fresh = NULL, *vm;
+	const struct vnp_vm_conf *vc;
+	unsigned int i, j, n_fresh = 0, added = 0, removed = 0, changed = 0;
+	bool global_changed;
+
+	/*
+	 * Every allocation first, so that running out of memory leaves the
+	 * running configuration whole. fresh[j]: a record for nc->vms[j]
+	 * in case no kept VM takes that place.
+	 */
+	if (vms_alloc(&vms, nc->n_vms) < 0 ||
+	    vms_alloc(&fresh, nc->n_vms) < 0)
+		goto oom;
+	for (j = 0; j < nc->n_vms; j++) {
+		fresh[j] = vm_new(&nc->vms[j]);
+		if (!fresh[j])
+			goto oom;
+	}
+
+	global_changed = global_diff(&old.global, &nc->global);
+	/* Gone and moved VMs close first, so that their paths are free. */
+	for (i = 0; i < vnpd.n_vms; i++) {
+		vm = vnpd.vms[i];
+		vc = conf_find(nc, vm->conf->name);
+		if (!vc) {
+			vnp_info("vm %s: removed from the configuration: "
+				 "closing its socket %s", vm->conf->name,
+				 vm->conf->socket);
+			removed++;
+		} else if (strcmp(vc->socket, vm->conf->socket)) {
+			vnp_info("vm %s: socket moves from %s to %s",
+				 vm->conf->name, vm->conf->socket, vc->socket);
+			changed++;
+		} else {
+			vms[vc - nc->vms] = vm;
+			continue;
+		}
+		if (vm->conn && !vm->conn->closed)
+			vnp_info("vm %s: closing the connection of QEMU pid %d "
+				 "(%u sessions, %u regions)", vm->conf->name,
+				 vm->conn->pid, vm->n_sessions, vm->n_regions);
+		vm_close(vm);
+		vm->conf = NULL;	/* old's, freed below */
+	}
+	vnpd.conf = *nc;
+	for (j = 0; j < nc->n_vms; j++) {
+		vc = &vnpd.conf.vms[j];
+		if (vms[j]) {
+			changed += vm_update(vms[j], vc);
+			free(fresh[j]);
+			continue;
+		}
+		vms[j] = fresh[j];
+		if (!conf_find(&old, vc->name)) {
+			vnp_info("vm %s: added (%s:%u)", vc->name, vc->file,
+				 vc->line);
+			added++;
+		}
+		n_fresh++;
+	}
+	free(fresh);
+	free(vnpd.vms);
+	vnpd.vms = vms;
+	vnpd.n_vms = nc->n_vms;
+	vnp_conf_free(&old);
+
+	if (n_fresh)
+		make_socket_dir(&vnpd.conf);
+	/* New VMs, moved ones, and kept ones whose socket failed before. */
+	for (i = 0; i < vnpd.n_vms; i++)
+		if (vnpd.vms[i]->listen.fd < 0)
+			vm_start(vnpd.vms[i]);
+	vnp_log(quiet && !global_changed && !added && !removed && !changed
+			? VNP_LOG_DEBUG : VNP_LOG_INFO,
+		"configuration reloaded: %u VM%s (+%u -%u ~%u)", vnpd.n_vms,
+		vnpd.n_vms == 1 ? "" : "s", added, removed, changed);
+	return 0;
+
+oom:
+	vnp_err("configuration not reloaded: out of memory; keeping the "
+		"running one");
+	for (j = 0; fresh && j < nc->n_vms; j++)
+		free(fresh[j]);
+	free(fresh);
+	free(vms);
+	vnp_conf_free(nc);
+	return -1;
 }
 
 /* ---- tearing down ---------------------------------------------------- */
@@ -440,7 +698,7 @@ void vnp_vms_tick(int64_t now)
 	unsigned int i;
 
 	for (i = 0; i < vnpd.n_vms; i++) {
-		vm = &vnpd.vms[i];
+		vm = vnpd.vms[i];
 		if (vm->conn)
 			check_hello(vm->conn, now);
 		if (vnp_vm_conn(vm))
@@ -481,6 +739,9 @@ static void dump_vm(const struct vnp_vm *vm, int64_t now)
 		vnp_info("vm %s: socket %s, QEMU pid %d%s", vm->conf->name,
 			 vm->conf->socket, c->pid,
 			 c->hello_done ? "" : " (no HELLO yet)");
+	else if (vm->listen.fd < 0)
+		vnp_info("vm %s: socket %s could not be created (see the log)",
+			 vm->conf->name, vm->conf->socket);
 	else
 		vnp_info("vm %s: socket %s, QEMU not connected",
 			 vm->conf->name, vm->conf->socket);
@@ -521,7 +782,10 @@ void vnp_vms_dump(void)
 	if (level < VNP_LOG_INFO)
 		vnp_log_set_level(VNP_LOG_INFO);
 	vnp_info("state: %u VM%s", vnpd.n_vms, vnpd.n_vms == 1 ? "" : "s");
+	vnp_info("configuration %s: %llu reloads, %llu failed", vnpd.conf_path,
+		 (unsigned long long)vnpd.reloads,
+		 (unsigned long long)vnpd.reload_failures);
 	for (i = 0; i < vnpd.n_vms; i++)
-		dump_vm(&vnpd.vms[i], now);
+		dump_vm(vnpd.vms[i], now);
 	vnp_log_set_level(level);
 }

@@ -3,8 +3,9 @@
  * vnplugd's internals, shared by its source files (back-ends use
  * vnplug_host.h only):
  *
- *   main.c      command line, event loop, signals, timer
- *   vm.c        per-VM listening sockets, QEMU connections, liveness
+ *   main.c      command line, event loop, signals, timer, reloading
+ *   vm.c        per-VM listening sockets, QEMU connections, liveness,
+ *               applying a reloaded configuration
  *   conn.c      layer 2: frames in and out of a QEMU connection
  *   ctrl.c      layer 1: control messages, sessions, back-end routing
  *   region.c    mapped devices
@@ -101,9 +102,15 @@ struct vnp_vm_stats {
 	uint64_t regions_created;
 };
 
+/*
+ * A configured VM. Allocated one by one and never moved, as its sessions,
+ * regions and connection point to it; freed through its listen watch's
+ * release, after the epoll batch in which a reload removed it. @conf points
+ * into vnpd.conf.vms[], which a reload replaces: only vm.c's reload sets it.
+ */
 struct vnp_vm {
 	const struct vnp_vm_conf *conf;
-	struct vnp_watch listen;
+	struct vnp_watch listen;	/* fd -1: not listening */
 	dev_t sock_dev;		/* the socket file we made, to remove */
 	ino_t sock_ino;		/* only that one at exit */
 	struct vnp_conn *conn;
@@ -150,10 +157,19 @@ struct vnp_region {
 
 struct vnp_daemon {
 	struct vnp_conf conf;
-	struct vnp_vm *vms;
+	const char *conf_path;		/* -c FILE, read again on reload */
+	int log_level_opt;		/* from the command line, or -1 */
+	struct vnp_vm **vms;		/* in vnpd.conf.vms[]'s order */
 	unsigned int n_vms;
 	int epfd;
 	struct vnp_watch sig, timer;
+	/* include_dir's inotify descriptor and the reload it schedules. */
+	struct vnp_watch notify, notify_timer;
+	int notify_wd;			/* include_dir, or -1 */
+	int notify_parent_wd;		/* its parent while it is missing */
+	char notify_dir[VNP_CONF_PATH_MAX];	/* what they are for */
+	bool notify_changed;		/* a pending reload is for an event */
+	uint64_t reloads, reload_failures;
 	struct vnp_watch *dead;
 	bool quit;
 	uint64_t cookie_seed;
@@ -172,6 +188,15 @@ void vnp_watch_bury(struct vnp_watch *w, void (*release)(struct vnp_watch *));
 /* vm.c */
 int vnp_vms_open(void);
 void vnp_vms_close(void);
+/*
+ * Serve @nc from now on: keep the VMs whose socket path is unchanged
+ * (connection, sessions and regions included), close those gone or moved
+ * as if QEMU had disconnected, open the new ones. Takes @nc over and
+ * frees the configuration it replaces. -1 (nothing changed, @nc freed)
+ * only when out of memory. @quiet: a check of vnplugd's own, whose
+ * summary is logged at debug level when nothing changed.
+ */
+int vnp_vms_reload(struct vnp_conf *nc, bool quiet);
 void vnp_vms_tick(int64_t now);
 void vnp_vms_dump(void);
 /* Free every session and region of @vm, QEMU having gone. */
