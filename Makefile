@@ -172,8 +172,8 @@ clean:
 	rm -rf $(O)
 	$(MAKE) -C tests/fuzz clean 2>/dev/null || true
 
-# vnplugd (host/backend) and the guest side (vnplug.ko's user space:
-# guest/libvpfring) add their own rules.
-include $(wildcard host/backend/backend.mk guest/guest.mk)
+# vnplugd (host/backend), the guest side (vnplug.ko's user space:
+# guest/libvpfring) and vnplug-virt (host/virt) add their own rules.
+include $(wildcard host/backend/backend.mk guest/guest.mk host/virt/virt.mk)
 
 -include $(shell find $(O) -name '*.d' 2>/dev/null)

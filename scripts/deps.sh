@@ -3,7 +3,8 @@
 # Does nothing (and needs no network) when they are all present.
 set -eu
 PKGS="build-essential pkg-config clang llvm libbpf-dev libelf-dev zlib1g-dev
-libpcap-dev check iproute2 procps kmod libclang-rt-14-dev"
+libpcap-dev check iproute2 procps kmod libclang-rt-14-dev python3
+libxml2-dev libxml2-utils systemd man-db"
 PKGS="$PKGS ${EXTRA_PKGS:-}"
 
 missing=""
