@@ -19,6 +19,12 @@
 #   cluster  two guests at once on host:vpe0: each gets every packet, and a
 #            cluster spanning both splits the traffic per flow with nothing
 #            lost or duplicated
+#   libvirt  tests/e2e/libvirt.sh: Debian's libvirtd (started here, in a
+#            mount namespace of its own) runs a domain whose XML
+#            vnplug-virt made; its hook has vnplugd create and remove the
+#            domain's socket; pfcount and pfdump on host:vpe0 in the guest
+#            with exact counts; virsh destroy under a capture, and vnplugd
+#            lets go of everything
 #
 # Prints TAP lines ("ok" / "not ok"), which scripts/test.sh's e2e tier
 # counts, and "# " comments; exits non-zero on any failure. Builds what it
@@ -27,8 +33,8 @@
 #
 #   tests/e2e/run.sh
 #   BUILD=build  E2E_TIMEOUT=900 (s, the guest)  E2E_KEEP=1 keeps the logs
-#   E2E_PHASES="qtest vnplug vpfring" (the default: all; vpfring includes
-#   the two-VM cluster)
+#   E2E_PHASES="qtest vnplug vpfring libvirt" (the default: all; vpfring
+#   includes the two-VM cluster)
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 B=$(realpath -m "${BUILD:-$ROOT/build}")
@@ -45,7 +51,7 @@ PLAIN_N=1000 MIX_N=480 MIX_DNS=100 MIX_TCP=260 MIX_SAMPLED=48
 FLOWS=64 PER=40 FLOWS_N=2560
 QTEST_PLAN=$(grep -c 'qtest_add_func(' "$ROOT/host/qemu-vnplug/tests/qtest/vnplug-test.c")
 WORK=$(mktemp -d /tmp/vpfr-e2e.XXXXXX)
-PHASES=${E2E_PHASES:-qtest vnplug vpfring}
+PHASES=${E2E_PHASES:-qtest vnplug vpfring libvirt}
 PASSED=0
 FAILED=0
 VNPLUGD_PID=""
@@ -57,6 +63,7 @@ comment() { sed 's/^/# /'; }
 
 cleanup() {
 	[ -n "$VNPLUGD_PID" ] && kill -KILL "$VNPLUGD_PID" 2>/dev/null
+	lv_cleanup
 	ip netns del "$GEN_NS" 2>/dev/null
 	ip link del vpe0 2>/dev/null
 	if [ "${E2E_KEEP:-0}" = 1 ] || [ "$FAILED" -gt 0 ]; then
@@ -66,11 +73,13 @@ cleanup() {
 	fi
 }
 trap cleanup EXIT
+# shellcheck source=tests/e2e/libvirt.sh
+. "$ROOT/tests/e2e/libvirt.sh"
 
 # ---- building ---------------------------------------------------------
 
 build_project() {
-	make -s -C "$ROOT" O="$B" lib tools "$B/bin/vnplugd" "$B/bin/vnplug-tool" \
+	make -s -C "$ROOT" O="$B" lib tools "$B/bin/vnplugd" "$B/bin/vnplug-tool" "$B/bin/vnplug-virt" \
 		"$B/tests/progs/probe" "$B/tests/progs/mkpcap" "$B/tests/progs/vpfscan" \
 		>"$WORK/make.log" 2>&1 && ok "vnplugd and vnplug-tool build" && return 0
 	tail -n 20 "$WORK/make.log" | comment
@@ -319,11 +328,12 @@ host_checks() {
 	fds_back_to "$FDS_RESTART" "the VM"
 }
 
-# fds_back_to N WHAT: vnplugd holds N descriptors again within 5 s
+# fds_back_to N WHAT [PID]: vnplugd (PID, else $VNPLUGD_PID) holds N
+# descriptors again within 5 s
 fds_back_to() {
-	local i now
+	local i now pid=${3:-$VNPLUGD_PID}
 	for i in $(seq 50); do
-		now=$(fd_count "$VNPLUGD_PID")
+		now=$(fd_count "$pid")
 		[ "$now" = "$1" ] && break
 		sleep 0.1
 	done
@@ -331,7 +341,7 @@ fds_back_to() {
 		ok "vnplugd holds $now descriptors after $2, as before"
 	else
 		not_ok "vnplugd holds $now descriptors after $2, $1 before"
-		find "/proc/$VNPLUGD_PID/fd" -mindepth 1 -printf "%f -> %l\n" | comment
+		find "/proc/$pid/fd" -mindepth 1 -printf "%f -> %l\n" | comment
 	fi
 }
 
@@ -455,15 +465,21 @@ main() {
 	else
 		not_ok "the guest's initramfs"
 	fi
+	if [[ " $PHASES " == *" vpfring "* || " $PHASES " == *" libvirt "* ]] &&
+		! traffic_setup; then
+		not_ok "the host's traffic (veth vpe0, scenarios)"
+		PHASES=""
+	fi
 	if [[ " $PHASES " != *" vpfring "* ]]; then
 		:
-	elif traffic_setup && make_vpf_initrd "$WORK/vpf.cpio.gz" main &&
+	elif make_vpf_initrd "$WORK/vpf.cpio.gz" main &&
 		make_vpf_initrd "$WORK/vpfc.cpio.gz" cluster; then
 		run_vpfring && run_cluster
 		[ -n "$VNPLUGD_PID" ] && stop_vnplugd
 	else
-		not_ok "the vPF_RING guests' set-up (veth, scenarios, initramfs)"
+		not_ok "the vPF_RING guests' initramfs"
 	fi
+	[[ " $PHASES " == *" libvirt "* ]] && run_libvirt
 	echo "# e2e: $PASSED passed, $FAILED failed"
 	[ "$FAILED" -eq 0 ]
 }
