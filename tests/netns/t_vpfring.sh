@@ -5,7 +5,11 @@
 # clear errors; a capture killed, or vnplugd killed under a capture, leaves
 # nothing behind.
 . "$(dirname "$0")/lib.sh"
-plan 13
+# With pf_ring.ko loaded (the vm tier), vnplugd's host rings are the
+# module's, and /proc/net/pf_ring names them after the VM: one more check.
+PROC=0
+[ -d /proc/net/pf_ring ] && PROC=1
+plan $((13 + PROC))
 VIA_HOST=1
 
 new_ns a; new_ns b
@@ -33,10 +37,18 @@ wait_fds() {
 	return 1
 }
 
+# appl_names: the application names of vb's rings in b's /proc/net/pf_ring
+appl_names() { in_ns b sh -c 'grep -h "Appl. Name" /proc/net/pf_ring/*-vb.*'; }
+
 # 1-3: the same pfcount binary as on a host, on a host: name
 (pfcount_host h1 -i host:vb -n $N -q -d 30) &
 pc=$!
 sleep 1.5
+if [ $PROC = 1 ]; then
+	check "/proc/net/pf_ring names the host ring after the VM and the guest's application" \
+		"Appl. Name         : h1:pfcount" \
+		"$(appl_names)"
+fi
 in_ns a "$BIN/pfsend" -i va -n $N -F 16 -q >/dev/null 2>&1
 wait $pc
 check "pfcount -i host:vb exits 0" 0 $?
