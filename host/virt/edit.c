@@ -364,13 +364,29 @@ static int args_collect(const struct vx_doc *d, xmlNodePtr root,
 	return 0;
 }
 
+/* args_collect() into a new struct args; NULL (said why) on error. */
+static struct args *args_load(const struct vx_doc *d, xmlNodePtr root)
+{
+	struct args *a = calloc(1, sizeof(*a));
+
+	if (!a) {
+		vx_err("out of memory");
+		return NULL;
+	}
+	if (args_collect(d, root, a) < 0) {
+		free(a);
+		return NULL;
+	}
+	return a;
+}
+
 static void args_free(struct args *a)
 {
 	unsigned int i;
 
 	for (i = 0; i < a->n; i++)
 		xmlFree(a->value[i]);
-	a->n = 0;
+	free(a);
 }
 
 /*
@@ -643,17 +659,12 @@ static int attach_args(const struct vx_doc *d, const struct layout *l,
 	xmlNsPtr ns;
 	unsigned int i;
 
-	a = calloc(1, sizeof(*a));
-	if (!a || args_collect(d, root, a) < 0) {
-		if (!a)
-			vx_err("out of memory");
-		free(a);
+	a = args_load(d, root);
+	if (!a)
 		return -1;
-	}
 	args_mark(a);
 	args_remove(a, cl, &anchor);
 	args_free(a);
-	free(a);
 	if (cl) {
 		ns = cl->ns;
 	} else {
@@ -782,17 +793,12 @@ int vx_detach(struct vx_doc *d, bool *changed)
 	*changed = false;
 	if (!root)
 		return -1;
-	a = calloc(1, sizeof(*a));
-	if (!a || args_collect(d, root, a) < 0) {
-		if (!a)
-			vx_err("out of memory");
-		free(a);
+	a = args_load(d, root);
+	if (!a)
 		return -1;
-	}
 	args_mark(a);
 	*changed = args_remove(a, NULL, NULL);
 	args_free(a);
-	free(a);
 	md = child(root, NULL, "metadata");
 	for (c = md ? md->children : NULL; c; c = next) {
 		next = c->next;
@@ -842,19 +848,16 @@ static int check_chardev(const struct vx_doc *d, xmlNodePtr at,
 static int read_socket(const struct vx_doc *d, xmlNodePtr root,
 		       struct vx_vm *vm)
 {
-	struct args *a = calloc(1, sizeof(*a));
+	struct args *a;
 	unsigned int i, devices = 0, j;
 	const char *id, *v, *path = NULL;
 	size_t idlen, l, plen = 0;
 	xmlNodePtr at = root;
 	int ret = -1;
 
-	if (!a || args_collect(d, root, a) < 0) {
-		if (!a)
-			vx_err("out of memory");
-		free(a);
+	a = args_load(d, root);
+	if (!a)
 		return -1;
-	}
 	for (i = 0; i + 1 < a->n; i++) {
 		if (strcmp(a->value[i], "-device") ||
 		    !is_ctrl_device(a->value[i + 1]))
@@ -886,7 +889,6 @@ static int read_socket(const struct vx_doc *d, xmlNodePtr root,
 	ret = vm->socket ? 0 : -1;
 out:
 	args_free(a);
-	free(a);
 	return ret;
 }
 

@@ -27,42 +27,6 @@ CLUSTER_PLAN=4
 # shellcheck disable=SC1091
 . /etc/vpfr-guest-lib.sh
 
-# eq DESC EXPECTED ACTUAL
-eq() {
-	N=$((N + 1))
-	if [ "$2" = "$3" ]; then echo "ok $N - $1 ($3)"; else
-		echo "not ok $N - $1: expected $2, got $3"; fi
-}
-
-
-
-# no_leaks: nothing of the driver's is left once every capture is gone.
-no_leaks() {
-	i=0
-	while [ $i -lt 100 ]; do
-		[ "$(stat sessions)" = 0 ] && [ "$(stat rings)" = 0 ] &&
-			[ "$(stat ring_files)" = 0 ] && ! ls /dev/vnplug[0-9]* >/dev/null 2>&1 &&
-			return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	cat "$SYS/stats"
-	ls /dev/vnplug* 2>&1
-	return 1
-}
-
-# ring_mapped [N]: waits until N (1) ring devices exist: the capture is on.
-ring_mapped() {
-	i=0
-	while [ $i -lt 600 ]; do
-		[ "$(ls -d /dev/vnplug[0-9]* 2>/dev/null | wc -l)" -ge "${1:-1}" ] && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "no ring device after 60 s"
-	return 1
-}
-
 # probe_bg NAME ARGS...: a probe on host:vpe0 in the background, into
 # /tmp/NAME; returns once it is capturing.
 probe_bg() {
@@ -90,8 +54,6 @@ rule_field() {
 	awk -v k="$2" -v id="$3" -v f="$4" '$1 == k && $2 == id {
 		for (i = 3; i <= NF; i++) { split($i, kv, "="); if (kv[1] == f) print kv[2] } }' "/tmp/$1"
 }
-
-send() { echo "@@E2E send $1@@"; }
 
 cluster_role() {
 	echo "1..$CLUSTER_PLAN"
