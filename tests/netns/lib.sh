@@ -93,6 +93,26 @@ vnplugd_ns() {
 	return 1
 }
 
+# fd_count PID: the descriptors process PID holds
+fd_count() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+
+# fds_back PID N: PID holds N descriptors again within 5 s
+fds_back() {
+	local i
+	for i in $(seq 50); do [ "$(fd_count "$1")" = "$2" ] && return 0; sleep 0.1; done
+	return 1
+}
+
+# pfcount_via SOCKET NS OUT ARGS...: pfcount in namespace NS as the guest
+# of the VM whose vnplugd socket is SOCKET (libvnplug's socket
+# transport), output in OUT. Run with & it leaves $! the pid of pfcount
+# itself (ip netns exec and env exec it).
+pfcount_via() {
+	local sock=$1 ns=$2 out=$3
+	shift 3
+	exec ip netns exec "$NS$ns" env VNPLUG_SOCKET="$sock" "$BIN/pfcount" "$@" >"$out" 2>&1
+}
+
 # host_args NS ARGS...: ARGS with "-i IF" as "-i host:IF"; sets HOST_SOCK
 # to the next VM's socket of NS's vnplugd.
 host_args() {

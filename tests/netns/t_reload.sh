@@ -55,22 +55,12 @@ if ! within 5 test -S "$D/m.sock" || ! within 2 log_has 'watching include_dir'; 
 fi
 # vnplugd's own check of a newly watched directory, 100 ms later
 sleep 0.5
-fds() { find "/proc/$VNPD/fd" -mindepth 1 -maxdepth 1 | wc -l; }
-wait_fds() {
-	local i
-	for i in $(seq 50); do [ "$(fds)" = "$1" ] && return 0; sleep 0.1; done
-	return 1
-}
+fds() { fd_count "$VNPD"; }
+wait_fds() { fds_back "$VNPD" "$1"; }
 FDS0=$(fds)
 
-# pfcount_vm VM ARGS...: pfcount as VM VM's guest, output in $TMP/pc-VM.
-# Run with & it leaves $! the pid of pfcount itself.
-pfcount_vm() {
-	local vm=$1
-	shift
-	exec ip netns exec "${NS}b" env VNPLUG_SOCKET="$D/$vm.sock" \
-		"$BIN/pfcount" "$@" >"$TMP/pc-$vm" 2>&1
-}
+# pfcount_vm VM ARGS...: pfcount as VM VM's guest, output in $TMP/pc-VM
+pfcount_vm() { local vm=$1; shift; pfcount_via "$D/$vm.sock" b "$TMP/pc-$vm" "$@"; }
 send() { in_ns a "$BIN/pfsend" -i va -n "$1" -F 16 -q >/dev/null 2>&1; }
 
 # 1: a file dropped in, no signal: the socket comes

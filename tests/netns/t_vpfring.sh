@@ -17,25 +17,12 @@ pair a b va vb
 N=2000
 vnplugd_ns b || exit 1
 VNPD=${VNPLUGD_PIDS[0]}
-fds() { find "/proc/$VNPD/fd" -mindepth 1 -maxdepth 1 | wc -l; }
+fds() { fd_count "$VNPD"; }
 FDS0=$(fds)
 
-# pfcount_host VM ARGS...: pfcount on host: names as VM VM, output in
-# $TMP/pc. Run with & it leaves $! the pid of pfcount itself (ip netns
-# exec and env exec it).
-pfcount_host() {
-	local vm=$1
-	shift
-	exec ip netns exec "${NS}b" env VNPLUG_SOCKET="$TMP/vnp-b/$vm.sock" \
-		"$BIN/pfcount" "$@" >"$TMP/pc" 2>&1
-}
-
-# wait_fds N: vnplugd's descriptors back to N within 5 s
-wait_fds() {
-	local i
-	for i in $(seq 50); do [ "$(fds)" = "$1" ] && return 0; sleep 0.1; done
-	return 1
-}
+# pfcount_host VM ARGS...: pfcount on host: names as VM VM, output in $TMP/pc
+pfcount_host() { local vm=$1; shift; pfcount_via "$TMP/vnp-b/$vm.sock" b "$TMP/pc" "$@"; }
+wait_fds() { fds_back "$VNPD" "$1"; }
 
 # appl_names: the application names of vb's rings in b's /proc/net/pf_ring
 appl_names() { in_ns b sh -c 'grep -h "Appl. Name" /proc/net/pf_ring/*-vb.*'; }
