@@ -185,14 +185,14 @@ def script_commands(path):
     with open(path, encoding="utf-8") as f:
         text = f.read()
     out = []
-    todo = [line.strip() for line in logical_lines(text)]
-    while todo:
-        for words in commands(todo.pop()):
+    pending = [line.strip() for line in logical_lines(text)]
+    while pending:
+        for words in commands(pending.pop()):
             for j, w in enumerate(words):
-                todo.extend(substitutions(w))
+                pending.extend(substitutions(w))
                 if j >= 2 and words[j - 1] == "-c" and \
                         os.path.basename(words[j - 2]) in ("sh", "bash"):
-                    todo.append(w)
+                    pending.append(w)
             if "--" in words and any(os.path.basename(w) == "run.sh" for w in words):
                 k = words.index("--")
                 out.append(["qemu-system-x86_64-vnplug"] + words[k + 1:])

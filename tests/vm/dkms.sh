@@ -21,7 +21,10 @@ if dkms status "pf_ring/$VERSION" 2>/dev/null | grep -q .; then
 	dkms remove "pf_ring/$VERSION" --all >&2
 fi
 rm -rf "/usr/src/pf_ring-$VERSION"
-make -C "$ROOT/host/kmod" dkms-src KMOD_OUT="$(mktemp -d /tmp/vpfr-dkms.XXXXXX)" >&2
+# dkms-src stages the sources in a scratch build directory first
+stage=$(mktemp -d /tmp/vpfr-dkms.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+make -C "$ROOT/host/kmod" dkms-src KMOD_OUT="$stage" >&2
 dkms install "pf_ring/$VERSION" -k "$KVER" >&2
 # What modprobe would load for KVER, with the guide's parameter.
 line=$(modprobe --show-depends --set-version "$KVER" pf_ring min_num_slots=4096)
