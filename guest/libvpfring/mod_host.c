@@ -749,8 +749,17 @@ static void host_close(pfring *ring)
 
 static int session_error(pfring *ring, int err)
 {
+	const char *sock = getenv("VNPLUG_SOCKET");
 	const char *hint;
 
+	/* Without a VM: the socket transport plays QEMU and vnplug.ko. */
+	if (sock && *sock)
+		return pfring_error(ring, PF_RING_ERROR_NOT_SUPPORTED,
+				    "host:%s: no vPF_RING session through "
+				    "VNPLUG_SOCKET=%s: %s", ring->device, sock,
+				    err == ENOENT ? "no such socket (is vnplugd "
+				    "running, with this VM configured?)"
+				    : strerror(err));
 	switch (err) {
 	case ENOENT:
 		hint = "vnplug.ko is not loaded (modprobe vnplug), or this is "

@@ -5,7 +5,7 @@
 # clear errors; a capture killed, or vnplugd killed under a capture, leaves
 # nothing behind.
 . "$(dirname "$0")/lib.sh"
-plan 14
+plan 15
 VIA_HOST=1
 
 new_ns a; new_ns b
@@ -23,7 +23,7 @@ wait_fds() { fds_back "$VNPD" "$1"; }
 # appl_names: the application names of vb's rings in b's /proc/net/pf_ring
 appl_names() { in_ns b sh -c 'grep -h "Appl. Name" /proc/net/pf_ring/*-vb.*'; }
 
-# 1-3: the same pfcount binary as on a host, on a host: name
+# 1-4: the same pfcount binary as on a host, on a host: name
 (pfcount_host h1 -i host:vb -n $N -q -d 30) &
 pc=$!
 sleep 1.5
@@ -46,14 +46,17 @@ check "pfcount -i host:vb received every packet" $N \
 check "pfcount -i host:vb dropped none" 0 \
 	"$(sed -n 's/^pfcount: .*dropped=\([0-9]*\).*/\1/p' "$TMP/pc")"
 
-# 4-5: refusals
+# 5-7: refusals
 (pfcount_host deny -i host:vb -d 1)
 check "a VM may not capture an interface its configuration does not list" \
 	1 "$(grep -c 'may not capture' "$TMP/pc")"
 (pfcount_host h2 -i host:nosuch0 -d 1)
 check "a missing host interface is a clear error" 1 "$(grep -ci 'nosuch0' "$TMP/pc" | head -c1)"
+(pfcount_host nosuchvm -i host:vb -d 1)
+check "a VM without a socket: the error names VNPLUG_SOCKET's path" 1 \
+	"$(grep -c 'no vPF_RING session through VNPLUG_SOCKET=.*/nosuchvm.sock: no such socket' "$TMP/pc")"
 
-# 6-7: a capture SIGKILLed mid-run: vnplugd closes the ring and its fds
+# 8-9: a capture SIGKILLed mid-run: vnplugd closes the ring and its fds
 wait_fds "$FDS0"
 (pfcount_host h3 -i host:vb -q) &
 pc=$!
@@ -65,11 +68,11 @@ kill -KILL $pc; wait $pc 2>/dev/null
 if wait_fds "$FDS0"; then ok "after SIGKILL vnplugd holds $FDS0 descriptors, as before"
 else not_ok "after SIGKILL vnplugd holds $(fds) descriptors, $FDS0 before"; fi
 
-# 8: the host ring is gone from vnplugd's view too
+# 10: the host ring is gone from vnplugd's view too
 check "vnplugd logged the closing of the killed capture's ring" 1 \
 	"$(grep -c 'closed' "$TMP/vnplugd-b.log" | awk '{print ($1 > 0)}')"
 
-# 9-10: two consumers at once each get every packet
+# 11-12: two consumers at once each get every packet
 probe_start b c1 -i vb -n $N -I 1000 -t 30 || true
 probe_start b c2 -i vb -n $N -I 1000 -t 30 || true
 in_ns a "$BIN/pfsend" -i va -n $N -F 16 -q >/dev/null 2>&1
@@ -77,7 +80,7 @@ probe_wait c1; probe_wait c2
 check "two captures of host:vb: the first got every packet" $N "$(field c1 received)"
 check "two captures of host:vb: the second got every packet" $N "$(field c2 received)"
 
-# 11-13: vnplugd killed under a capture: the application gets a clear
+# 13-15: vnplugd killed under a capture: the application gets a clear
 # error and stops; nothing of vnplugd's is left
 (pfcount_host h4 -i host:vb -q) &
 pc=$!
